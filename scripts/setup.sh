@@ -19,6 +19,8 @@ packages=(
   python3-lz4 python3-snappy python3-zstandard
   # libFuzzer
   clang-14 libclang-rt-14-dev
+  # tests/deploy: Go, offline in GOPATH mode
+  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
 )
 
 missing=()

@@ -112,6 +112,35 @@ void decodeStruct(Reader& r, T& value, const SchemaContext& ctx);
 template <class T>
 void decodeValue(Reader& r, T& v, const SchemaContext& ctx);
 
+// The fewest bytes a value of type T can take on the wire at this version (nulls and empty
+// strings and arrays count as their length prefix alone).
+template <class T>
+constexpr size_t minWireSize(const SchemaContext& ctx) {
+  if constexpr (std::is_arithmetic_v<T>) {
+    return sizeof(T);
+  } else if constexpr (std::is_same_v<T, Uuid>) {
+    return 16;
+  } else if constexpr (IsOptional<T>::value) {
+    if constexpr (Schema<typename IsOptional<T>::Inner>) return 1;  // the presence marker
+    return minWireSize<typename IsOptional<T>::Inner>(ctx);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return ctx.flexible ? 1 : 2;
+  } else if constexpr (Schema<T>) {
+    size_t total = ctx.flexible ? 1 : 0;  // the tagged-field count
+    std::apply(
+        [&](const auto&... f) {
+          ((total += f.versions.contains(ctx.version) && f.options.tag < 0
+                         ? minWireSize<std::remove_cvref_t<decltype(T{}.*(f.member))>>(ctx)
+                         : 0),
+           ...);
+        },
+        T::fields());
+    return total;
+  } else {
+    return ctx.flexible ? 1 : 4;  // bytes, records, arrays: their length prefix
+  }
+}
+
 // Encodes one non-null value.
 template <class T>
 void encodeValue(Writer& w, const T& v, const SchemaContext& ctx) {
@@ -180,12 +209,22 @@ bool decodeNullable(Reader& r, T& v, const SchemaContext& ctx) {
     if (records) v = std::move(*records);
     return records.has_value();
   } else if constexpr (IsVector<T>::value) {
+    size_t at = r.position();
     std::optional<size_t> n = r.arrayLength(ctx.flexible);
     if (!n) return false;
+    // A hostile count must not make us allocate: every element takes at least its minimum
+    // encoded size, so a count those bytes cannot hold is a lie we refuse before allocating.
+    const size_t element_size = std::max<size_t>(1, minWireSize<typename T::value_type>(ctx));
+    if (*n > r.remaining() / element_size) {
+      r.fail("array count " + std::to_string(*n) + " at offset " + std::to_string(at) +
+             " needs at least " + std::to_string(*n * element_size) + " bytes but only " +
+             std::to_string(r.remaining()) + " remain");
+      return true;
+    }
     v.clear();
-    v.resize(*n);
+    v.reserve(*n);
     for (size_t i = 0; i < *n; ++i) {
-      decodeValue(r, v[i], ctx);
+      decodeValue(r, v.emplace_back(), ctx);
       if (!r.ok()) {
         r.prependPath("[" + std::to_string(i) + "]");
         break;

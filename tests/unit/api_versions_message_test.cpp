@@ -1,5 +1,7 @@
 #include "client_core/protocol/messages/api_versions.hpp"
 
+#include <algorithm>
+
 #include "tests/unit/round_trip.hpp"
 
 namespace kafka::protocol {
@@ -48,12 +50,30 @@ TEST(ApiVersionsMessageTest, UnknownTagsAreKeptAndWrittenBack) {
 
 TEST(ApiVersionsMessageTest, ErrorsNameTheFieldPath) {
   ApiVersionsResponse r;
-  r.api_keys = {{0, 0, 11, {}}, {1, 0, 12, {}}};
-  Bytes frame = encodeResponseFrame<ApiVersionsApi>(r, 0, 1);
-  auto decoded = decodeResponseFrame<ApiVersionsApi>(ByteView(frame).subspan(4, frame.size() - 5), 0);
+  r.supported_features = {{"abc", 1, 2, {}}};
+  Bytes frame = encodeResponseFrame<ApiVersionsApi>(r, 3, 1);
+  // The feature name's compact length (3 + 1) sits just before "abc"; claim 100 bytes instead.
+  auto name = std::search(frame.begin(), frame.end(), std::begin("abc"), std::end("abc") - 1);
+  ASSERT_NE(name, frame.end());
+  ASSERT_EQ(*(name - 1), 4);
+  *(name - 1) = 101;
+  auto decoded = decodeResponseFrame<ApiVersionsApi>(ByteView(frame).subspan(4), 3);
   ASSERT_FALSE(decoded.ok());
   EXPECT_EQ(decoded.error().code, ErrorCode::kMalformedMessage);
-  EXPECT_NE(decoded.error().message.find("api_keys[1].max_version"), std::string::npos)
+  EXPECT_NE(decoded.error().message.find("supported_features[0].name"), std::string::npos)
+      << decoded.error().message;
+}
+
+TEST(ApiVersionsMessageTest, ArrayCountsTheBytesCannotHoldAreRefused) {
+  ApiVersionsResponse r;
+  r.api_keys = {{0, 0, 11, {}}, {1, 0, 12, {}}};
+  Bytes frame = encodeResponseFrame<ApiVersionsApi>(r, 0, 1);
+  auto decoded =
+      decodeResponseFrame<ApiVersionsApi>(ByteView(frame).subspan(4, frame.size() - 5), 0);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.error().message.find("api_keys: array count 2 at offset 6 needs at least 12 "
+                                         "bytes but only 11 remain"),
+            std::string::npos)
       << decoded.error().message;
 }
 

@@ -1,0 +1,145 @@
+// kafka::Cluster: one Kafka cluster as the client sees it. It bootstraps from whichever
+// configured broker answers, keeps the broker registry and topic metadata fresh (on an interval,
+// and when asked after a routing error), and hands out broker connections by purpose, so that a
+// blocking request on one connection never stalls unrelated traffic on another.
+//
+// Owned by the ClusterRegistry (or a test). All state lives on the cluster's strand; public
+// methods may be called from any thread. Completion handlers run on the handler's associated
+// executor, or on the cluster's strand when it has none.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "client_core/cluster/cluster_config.hpp"
+#include "client_core/cluster/metadata.hpp"
+#include "client_core/net/broker_connection.hpp"
+#include "client_core/protocol/result.hpp"
+
+namespace kafka {
+
+// Why a connection exists. Each purpose gets its own connection to a broker, because a broker
+// answers one connection's requests strictly in order: a Fetch held for MaxWait, or a JoinGroup
+// held for a rebalance, must not delay metadata, produce or heartbeats.
+enum class ConnectionPurpose {
+  kControl,  // metadata, produce, admin: nothing that the broker holds
+  kFetch,    // Fetch with MaxWait
+  kGroup,    // group coordination; blocking calls use a key of their own (see connection())
+};
+
+class Cluster : public std::enable_shared_from_this<Cluster> {
+ public:
+  Cluster(boost::asio::any_io_executor executor, ClusterConfig config);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  const std::string& name() const { return config_.name; }
+  const ClusterConfig& config() const { return config_; }
+
+  // Starts bootstrapping and the periodic metadata refresh.
+  void start();
+  // Stops refreshing and closes every connection; their pending requests fail.
+  void stop();
+
+  // The newest metadata, or nullptr before any arrived. Any thread.
+  MetadataPtr metadata() const;
+  // Metadata is fresh (younger than metadata_max_staleness) and its last refresh succeeded,
+  // i.e. at least one broker is reachable.
+  bool ready() const;
+
+  // Fetches metadata for `topics` (every topic when empty), merges it into the cache and
+  // publishes a new snapshot. Completes with void(Result<MetadataPtr>).
+  template <class Token>
+  auto refreshMetadata(std::vector<std::string> topics, Token&& token) {
+    return boost::asio::async_initiate<Token, void(Result<MetadataPtr>)>(
+        [self = shared_from_this()](auto handler, std::vector<std::string> wanted) {
+          self->startRefresh(std::move(wanted), wrapHandler<Result<MetadataPtr>>(
+                                                    self->strand_, std::move(handler)));
+        },
+        token, std::move(topics));
+  }
+
+  // The connection to broker `node` for `purpose`, created on first use; nullptr when the node
+  // is not in the metadata. `key` separates dedicated connections of the same purpose (a group
+  // session's blocking JoinGroup/SyncGroup, for instance). Any thread.
+  std::shared_ptr<net::BrokerConnection> connection(NodeId node, ConnectionPurpose purpose,
+                                                    const std::string& key = {});
+  // A connection to any reachable broker (for requests any broker can answer): the least
+  // recently failed known broker, else a bootstrap server.
+  std::shared_ptr<net::BrokerConnection> anyConnection();
+
+  // How many of the known brokers currently have an established control connection.
+  size_t brokersUp() const;
+
+ private:
+  using MetadataCallback = std::function<void(Result<MetadataPtr>)>;
+
+  template <class R, class Handler>
+  static std::function<void(R)> wrapHandler(const boost::asio::any_io_executor& fallback,
+                                            Handler handler);
+
+  void startRefresh(std::vector<std::string> topics, MetadataCallback done);
+  boost::asio::awaitable<void> refreshLoop();
+  boost::asio::awaitable<Result<MetadataPtr>> fetchMetadata(std::vector<std::string> topics);
+  // Installs a snapshot (merged with the old one's other topics when `partial`) and retires the
+  // connections of brokers that are gone.
+  MetadataPtr publish(MetadataSnapshot fresh, bool partial);
+  std::shared_ptr<net::BrokerConnection> makeConnection(const std::string& host, uint16_t port,
+                                                        const std::string& label);
+
+  ClusterConfig config_;
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  boost::asio::steady_timer refresh_timer_;
+  bool stopped_ = false;
+
+  mutable std::mutex mutex_;  // guards the members below, read from any thread
+  MetadataPtr metadata_;
+  bool last_refresh_ok_ = false;
+  std::map<std::tuple<NodeId, ConnectionPurpose, std::string>,
+           std::shared_ptr<net::BrokerConnection>>
+      connections_;
+  std::vector<std::shared_ptr<net::BrokerConnection>> bootstrap_connections_;
+  size_t next_broker_ = 0;  // rotation for anyConnection()
+};
+
+template <class R, class Handler>
+std::function<void(R)> Cluster::wrapHandler(const boost::asio::any_io_executor& fallback,
+                                            Handler handler) {
+  auto executor = boost::asio::get_associated_executor(handler, fallback);
+  auto shared = std::make_shared<Handler>(std::move(handler));
+  return [executor, shared](R result) {
+    boost::asio::post(executor, [shared, result = std::move(result)]() mutable {
+      (*shared)(std::move(result));
+    });
+  };
+}
+
+// All configured clusters, by name. Owned by the daemon (or a test).
+class ClusterRegistry {
+ public:
+  ClusterRegistry(boost::asio::any_io_executor executor, std::vector<ClusterConfig> configs);
+
+  // nullptr for a name that is not configured; an empty name means "default".
+  std::shared_ptr<Cluster> find(std::string_view name) const;
+  std::vector<std::shared_ptr<Cluster>> all() const;
+  void startAll();
+  void stopAll();
+  // Every cluster is ready().
+  bool allReady() const;
+
+ private:
+  std::map<std::string, std::shared_ptr<Cluster>, std::less<>> clusters_;
+};
+
+}  // namespace kafka

@@ -1,0 +1,280 @@
+#include "server/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <functional>
+#include <thread>
+
+namespace kafka::sidecar {
+namespace {
+
+enum class ValueKind {
+  kNone,      // --help
+  kRequired,  // --flag=value or --flag value
+  kOptional,  // --flag or --flag=value; never takes the next argument
+};
+
+// Applies a flag's value to the config; returns an empty string or what is wrong with the value.
+using Apply = std::function<std::string(DaemonConfig&, std::string_view value)>;
+
+struct Flag {
+  std::string_view name;  // without the leading "--"
+  ValueKind kind;
+  Apply apply;
+  std::string_view implicit_value = {};  // kOptional: the value when none is given
+};
+
+bool isHostChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_';
+}
+
+// Host names and IP literals, IPv6 ones (with a %zone) included.
+bool isAddressChar(char c) {
+  return isHostChar(c) || c == ':' || c == '%';
+}
+
+template <class Int>
+std::optional<Int> parseInt(std::string_view text) {
+  Int value{};
+  if (text.empty() || text.front() == '+' || text.front() == '-') return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::string badValue(std::string_view flag, std::string_view value, std::string_view expected) {
+  return "invalid value '" + std::string(value) + "' for --" + std::string(flag) + ": expected " +
+         std::string(expected);
+}
+
+std::string applyBootstrap(DaemonConfig& config, std::string_view value) {
+  auto servers = net::parseHostPortList(value);
+  if (!servers.ok()) {
+    return badValue("bootstrap-servers", value,
+                    "host:port[,host:port...] (" + servers.error().message + ")");
+  }
+  config.bootstrap_servers.clear();
+  for (const net::HostPort& server : *servers) {
+    if (!std::all_of(server.host.begin(), server.host.end(), isAddressChar)) {
+      return badValue("bootstrap-servers", value,
+                      "host:port[,host:port...] (bad host '" + server.host + "')");
+    }
+    config.bootstrap_servers.push_back(server.toString());
+  }
+  return {};
+}
+
+std::string applyEmbedded(DaemonConfig& config, std::string_view value) {
+  auto count = parseInt<int>(value);
+  if (!count || *count < 1 || *count > kMaxEmbeddedBrokers) {
+    return badValue("embedded-broker", value,
+                    "a broker count from 1 to " + std::to_string(kMaxEmbeddedBrokers));
+  }
+  config.embedded_brokers = *count;
+  return {};
+}
+
+std::string applyGrpcListen(DaemonConfig& config, std::string_view value) {
+  if (value.starts_with("unix:")) {
+    if (value.size() == 5) return badValue("grpc-listen", value, "unix:PATH with a non-empty PATH");
+    config.grpc_listen = std::string(value);
+    return {};
+  }
+  auto address = parseListenAddress(value);
+  if (!address) return badValue("grpc-listen", value, "host:port (port 0 to 65535) or unix:PATH");
+  config.grpc_listen = address->toString();
+  return {};
+}
+
+std::string applyHttpListen(DaemonConfig& config, std::string_view value) {
+  auto address = parseListenAddress(value);
+  if (!address) return badValue("http-listen", value, "host:port with a port from 0 to 65535");
+  config.http_listen = *address;
+  return {};
+}
+
+std::string applyClientId(DaemonConfig& config, std::string_view value) {
+  // Kafka sends client.id as an int16-length string and logs it; keep it printable and sane.
+  bool printable = std::all_of(value.begin(), value.end(), [](char c) {
+    return std::isprint(static_cast<unsigned char>(c)) != 0;
+  });
+  if (value.empty() || value.size() > 255 || !printable) {
+    return badValue("client-id", value, "1 to 255 printable characters");
+  }
+  config.client_id = std::string(value);
+  return {};
+}
+
+std::string applyThreads(DaemonConfig& config, std::string_view value) {
+  auto threads = parseInt<unsigned>(value);
+  if (!threads || *threads < 1 || *threads > kMaxThreads) {
+    return badValue("threads", value, "an integer from 1 to " + std::to_string(kMaxThreads));
+  }
+  config.threads = *threads;
+  return {};
+}
+
+std::string applyLogLevel(DaemonConfig& config, std::string_view value) {
+  log::Level level{};
+  if (value == "off" || !log::parseLevel(value, level)) {
+    return badValue("log-level", value, "one of trace, debug, info, warn, error");
+  }
+  config.log_level = level;
+  return {};
+}
+
+const std::vector<Flag>& flags() {
+  static const std::vector<Flag> kFlags = {
+      {"bootstrap-servers", ValueKind::kRequired, applyBootstrap},
+      {"embedded-broker", ValueKind::kOptional, applyEmbedded, "1"},
+      {"grpc-listen", ValueKind::kRequired, applyGrpcListen},
+      {"http-listen", ValueKind::kRequired, applyHttpListen},
+      {"client-id", ValueKind::kRequired, applyClientId},
+      {"threads", ValueKind::kRequired, applyThreads},
+      {"log-level", ValueKind::kRequired, applyLogLevel},
+      {"help", ValueKind::kNone, nullptr},
+      {"version", ValueKind::kNone, nullptr},
+  };
+  return kFlags;
+}
+
+ParsedArgs failure(std::string message) {
+  ParsedArgs out;
+  out.action = ParsedArgs::Action::kError;
+  out.error = std::move(message);
+  return out;
+}
+
+}  // namespace
+
+unsigned defaultThreadCount() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::optional<net::HostPort> parseListenAddress(std::string_view text) {
+  net::HostPort out;
+  std::string_view port_text;
+  if (text.starts_with('[')) {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return std::nullopt;
+    }
+    std::string_view host = text.substr(1, close - 1);
+    if (host.empty() || !std::all_of(host.begin(), host.end(), isAddressChar)) {
+      return std::nullopt;
+    }
+    out.host = std::string(host);
+    port_text = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    std::string_view host = text.substr(0, colon);
+    if (host.empty() || !std::all_of(host.begin(), host.end(), isHostChar)) return std::nullopt;
+    out.host = std::string(host);
+    port_text = text.substr(colon + 1);
+  }
+  auto port = parseInt<uint32_t>(port_text);
+  if (!port || *port > 65535 || port_text.size() > 5) return std::nullopt;
+  out.port = static_cast<uint16_t>(*port);
+  return out;
+}
+
+ParsedArgs parseArgs(std::span<const std::string_view> args) {
+  ParsedArgs out;
+  bool saw_bootstrap = false;
+  bool saw_embedded = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (!arg.starts_with("--") || arg.size() == 2) {
+      return failure("unexpected argument '" + std::string(arg) + "' (flags start with --)");
+    }
+    std::string_view body = arg.substr(2);
+    size_t equals = body.find('=');
+    std::string_view name = body.substr(0, equals);
+    std::optional<std::string_view> value;
+    if (equals != std::string_view::npos) value = body.substr(equals + 1);
+
+    auto flag =
+        std::find_if(flags().begin(), flags().end(), [&](const Flag& f) { return f.name == name; });
+    if (flag == flags().end()) return failure("unknown flag '--" + std::string(name) + "'");
+
+    switch (flag->kind) {
+      case ValueKind::kNone:
+        if (value) return failure("--" + std::string(name) + " takes no value");
+        // --help and --version win over everything else, wherever they appear.
+        out.action = name == "help" ? ParsedArgs::Action::kHelp : ParsedArgs::Action::kVersion;
+        return out;
+      case ValueKind::kRequired:
+        if (!value) {
+          if (i + 1 >= args.size()) return failure("missing value for --" + std::string(name));
+          value = args[++i];
+        }
+        break;
+      case ValueKind::kOptional:
+        if (!value) value = flag->implicit_value;
+        break;
+    }
+    if (std::string error = flag->apply(out.config, *value); !error.empty()) {
+      return failure(std::move(error));
+    }
+    saw_bootstrap |= name == "bootstrap-servers";
+    saw_embedded |= name == "embedded-broker";
+  }
+  if (saw_bootstrap && saw_embedded) {
+    return failure("--bootstrap-servers and --embedded-broker cannot be used together");
+  }
+  if (!saw_bootstrap && !saw_embedded) {
+    return failure("one of --bootstrap-servers or --embedded-broker is required");
+  }
+  return out;
+}
+
+ParsedArgs parseArgs(int argc, const char* const* argv) {
+  std::vector<std::string_view> args(argv + std::min(argc, 1), argv + argc);
+  // A later --help must still win over an earlier bad flag, as users expect of --help.
+  for (std::string_view arg : args) {
+    if (arg == "--help" || arg == "--version") {
+      ParsedArgs out;
+      out.action = arg == "--help" ? ParsedArgs::Action::kHelp : ParsedArgs::Action::kVersion;
+      return out;
+    }
+  }
+  return parseArgs(args);
+}
+
+std::string usageText() {
+  return R"(Usage: kafka-sidecar (--bootstrap-servers=HOST:PORT[,...] | --embedded-broker[=N]) [flags]
+
+Keeps connections to a Kafka cluster and serves it to applications over gRPC (kafka.sidecar.v1,
+plus grpc.health.v1 and server reflection) and plain HTTP probes.
+
+Kafka cluster (exactly one is required):
+  --bootstrap-servers=LIST  brokers to bootstrap from: host:port[,host:port...]
+  --embedded-broker[=N]     run a test Kafka cluster (librdkafka's mock) in-process with N
+                            brokers (default 1, at most 64) and a 3-partition topic "demo";
+                            for trying the sidecar out, not for production
+
+Listeners:
+  --grpc-listen=ADDR        gRPC: host:port or unix:PATH (default 127.0.0.1:50051)
+  --http-listen=ADDR        HTTP /healthz and /readyz: host:port (default 127.0.0.1:8080)
+                            Port 0 picks a free port; the bound addresses are logged.
+
+Other:
+  --client-id=ID            client.id sent to Kafka (default kafka-sidecar)
+  --threads=N               I/O threads (default: the number of hardware threads)
+  --log-level=LEVEL         trace, debug, info, warn or error (default info); logs go to stderr
+  --help                    print this help and exit
+  --version                 print the version and exit
+
+A flag's value may also follow as the next argument (--grpc-listen 127.0.0.1:0), except for
+--embedded-broker, which takes only --embedded-broker=N.
+Exit status: 0 after a clean stop on SIGTERM or SIGINT, 1 when start-up fails, 2 on a usage error.
+)";
+}
+
+std::string versionText() {
+  return std::string("kafka-sidecar ") + KS_VERSION;
+}
+
+}  // namespace kafka::sidecar

@@ -1,0 +1,272 @@
+#include "server/daemon.hpp"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <sstream>
+#include <stdexcept>
+
+#include "client_core/common/log.hpp"
+#include "server/admin_service.hpp"
+#include "server/http_server.hpp"
+#include "tools/mock_cluster/mock_cluster.hpp"
+
+namespace kafka::sidecar {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// The topic --embedded-broker creates, so that there is something to look at.
+constexpr std::string_view kDemoTopic = "demo";
+constexpr int kDemoPartitions = 3;
+
+std::vector<std::string> splitCommas(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonConfig config, Signals signals)
+    : config_(std::move(config)),
+      signals_mode_(signals),
+      control_strand_(asio::make_strand(io_.get_executor())),
+      signals_(control_strand_),
+      readiness_timer_(control_strand_) {}
+
+Daemon::~Daemon() {
+  requestStop();
+  shutdown();
+}
+
+void Daemon::start() {
+  {
+    std::lock_guard lock(mutex_);
+    if (started_) throw std::logic_error("Daemon::start() called twice");
+    started_ = true;
+  }
+  try {
+    ClusterConfig cluster;
+    cluster.connection.client_id = config_.client_id;
+    cluster.bootstrap_servers = config_.bootstrap_servers;
+    if (config_.embedded_brokers > 0) {
+      embedded_ = std::make_unique<mock::MockCluster>(config_.embedded_brokers);
+      embedded_->createTopic(kDemoTopic, kDemoPartitions);
+      cluster.bootstrap_servers = splitCommas(embedded_->bootstraps());
+      KS_LOG(kInfo, "daemon",
+             "embedded Kafka cluster: " << config_.embedded_brokers << " broker(s) at "
+                                        << embedded_->bootstraps() << ", topic '" << kDemoTopic
+                                        << "' with " << kDemoPartitions << " partitions");
+    }
+
+    // Early, so that a SIGTERM during start-up also ends in a clean shutdown.
+    if (signals_mode_ == Signals::kHandle) {
+      signals_.add(SIGTERM);
+      signals_.add(SIGINT);
+      signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        KS_LOG(kInfo, "daemon",
+               "received " << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping");
+        requestStop();
+      });
+    }
+
+    work_.emplace(io_.get_executor());
+    {
+      std::lock_guard lock(mutex_);
+      running_threads_ = config_.threads;
+    }
+    for (unsigned i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { runIoThread(); });
+
+    clusters_ = std::make_unique<ClusterRegistry>(io_.get_executor(),
+                                                  std::vector<ClusterConfig>{std::move(cluster)});
+    clusters_->startAll();
+    startGrpc();
+    startHttp();
+
+    asio::co_spawn(control_strand_, publishReadiness(), asio::detached);
+  } catch (...) {
+    requestStop();
+    shutdown();
+    throw;
+  }
+}
+
+void Daemon::startGrpc() {
+  admin_ = std::make_unique<AdminService>(*clusters_);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  // gRPC shares ports by default (SO_REUSEPORT); a second daemon on our port must fail instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  int selected_port = 0;
+  builder.AddListeningPort(config_.grpc_listen, grpc::InsecureServerCredentials(), &selected_port);
+  builder.RegisterService(admin_.get());
+  grpc_server_ = builder.BuildAndStart();
+  if (!grpc_server_ || selected_port == 0) {
+    grpc_server_.reset();
+    throw std::runtime_error("cannot listen for gRPC on " + config_.grpc_listen);
+  }
+  // Not serving until the clusters are ready; publishReadiness() takes it from here. Naming the
+  // Admin service registers it, so that checks of "kafka.sidecar.v1.Admin" work as well as "".
+  grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
+  health->SetServingStatus(v1::Admin::service_full_name(), false);
+  health->SetServingStatus(false);
+
+  if (config_.grpc_listen.starts_with("unix:")) {
+    grpc_address_ = config_.grpc_listen;
+  } else {
+    net::HostPort address = *parseListenAddress(config_.grpc_listen);
+    address.port = static_cast<uint16_t>(selected_port);
+    grpc_address_ = address.toString();
+  }
+  KS_LOG(kInfo, "daemon", "gRPC listening on " << grpc_address_);
+}
+
+void Daemon::startHttp() {
+  http_ = std::make_unique<HttpServer>(io_.get_executor());
+  http_->addRoute("/healthz", [] { return HttpResponse{200, "ok\n"}; });
+  http_->addRoute("/readyz", [this] {
+    Readiness now = readiness();
+    return now.ready ? HttpResponse{200, "ok\n"} : HttpResponse{503, now.reason + "\n"};
+  });
+
+  const net::HostPort& listen = config_.http_listen;
+  boost::system::error_code ec;
+  asio::ip::tcp::resolver resolver(io_);
+  auto results = resolver.resolve(listen.host, std::to_string(listen.port),
+                                  asio::ip::tcp::resolver::passive, ec);
+  if (ec || results.empty()) {
+    throw std::runtime_error("cannot resolve HTTP listen address " + listen.toString() + ": " +
+                             ec.message());
+  }
+  try {
+    http_endpoint_ = http_->listen(results.begin()->endpoint());
+  } catch (const boost::system::system_error& error) {
+    throw std::runtime_error("cannot listen for HTTP on " + listen.toString() + ": " +
+                             error.code().message());
+  }
+  net::HostPort bound{http_endpoint_.address().to_string(), http_endpoint_.port()};
+  KS_LOG(kInfo, "daemon", "HTTP listening on " << bound.toString());
+}
+
+std::string Daemon::embeddedBootstraps() const {
+  return embedded_ ? embedded_->bootstraps() : std::string();
+}
+
+Readiness Daemon::readiness() const {
+  if (!clusters_) return {false, "starting"};
+  std::string reason;
+  for (const auto& cluster : clusters_->all()) {
+    if (cluster->ready()) continue;
+    if (!reason.empty()) reason += "; ";
+    reason += "cluster '" + cluster->name() + "': " +
+              (cluster->metadata() ? "metadata is stale or its last refresh failed"
+                                   : "no metadata yet (no broker has answered)");
+  }
+  if (reason.empty()) return {true, {}};
+  return {false, "not ready: " + reason};
+}
+
+asio::awaitable<void> Daemon::publishReadiness() {
+  std::optional<bool> published;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) co_return;
+    }
+    Readiness now = readiness();
+    if (published != now.ready) {
+      if (now.ready) {
+        KS_LOG(kInfo, "daemon", "ready");
+      } else if (published) {
+        KS_LOG(kWarn, "daemon", now.reason);
+      }
+      grpc_server_->GetHealthCheckService()->SetServingStatus(now.ready);
+      published = now.ready;
+    }
+    readiness_timer_.expires_after(kReadinessPoll);
+    auto [ec] = co_await readiness_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+  }
+}
+
+void Daemon::requestStop() {
+  std::lock_guard lock(mutex_);
+  stop_requested_ = true;
+  changed_.notify_all();
+}
+
+void Daemon::wait() {
+  {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return stop_requested_; });
+  }
+  shutdown();
+}
+
+void Daemon::shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!started_ || shut_down_) return;
+    shut_down_ = true;
+    stopping_ = true;
+  }
+  KS_LOG(kInfo, "daemon", "shutting down");
+  asio::post(control_strand_, [this] {
+    readiness_timer_.cancel();
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+  });
+  // In-flight calls finish on their own within the grace period; the rest are cancelled, which
+  // finishes them at once (see UnaryReactor).
+  if (grpc_server_) grpc_server_->Shutdown(std::chrono::system_clock::now() + kGrpcGrace);
+  if (http_) http_->stop();
+  if (clusters_) clusters_->stopAll();
+
+  work_.reset();
+  {
+    std::unique_lock lock(mutex_);
+    if (!changed_.wait_for(lock, kDrainTimeout, [this] { return running_threads_ == 0; })) {
+      KS_LOG(kWarn, "daemon",
+             "I/O did not drain within " << kDrainTimeout.count() << " s; stopping it outright");
+      io_.stop();
+    }
+  }
+  for (auto& thread : threads_) thread.join();
+  threads_.clear();
+  embedded_.reset();
+  KS_LOG(kInfo, "daemon", "stopped");
+}
+
+void Daemon::runIoThread() {
+  for (;;) {
+    try {
+      io_.run();
+      break;
+    } catch (const std::exception& error) {
+      // A handler threw: log it and keep the thread serving everything else.
+      KS_LOG(kError, "daemon", "uncaught exception on an I/O thread: " << error.what());
+    }
+  }
+  std::lock_guard lock(mutex_);
+  --running_threads_;
+  changed_.notify_all();
+}
+
+}  // namespace kafka::sidecar

@@ -1,0 +1,37 @@
+// kafka-sidecar: parses the command line and runs the Daemon until SIGTERM or SIGINT.
+#include <exception>
+#include <iostream>
+
+#include "client_core/common/log.hpp"
+#include "server/config.hpp"
+#include "server/daemon.hpp"
+
+int main(int argc, char** argv) {
+  using kafka::sidecar::ParsedArgs;
+  ParsedArgs parsed = kafka::sidecar::parseArgs(argc, argv);
+  switch (parsed.action) {
+    case ParsedArgs::Action::kHelp:
+      std::cout << kafka::sidecar::usageText();
+      return 0;
+    case ParsedArgs::Action::kVersion:
+      std::cout << kafka::sidecar::versionText() << "\n";
+      return 0;
+    case ParsedArgs::Action::kError:
+      std::cerr << "kafka-sidecar: " << parsed.error
+                << "\nTry 'kafka-sidecar --help' for the list of flags.\n";
+      return 2;
+    case ParsedArgs::Action::kRun:
+      break;
+  }
+
+  kafka::log::setLevel(parsed.config.log_level);
+  try {
+    kafka::sidecar::Daemon daemon(std::move(parsed.config));
+    daemon.start();
+    daemon.wait();
+  } catch (const std::exception& error) {
+    KS_LOG(kError, "daemon", "cannot start: " << error.what());
+    return 1;
+  }
+  return 0;
+}

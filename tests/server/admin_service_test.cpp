@@ -1,0 +1,81 @@
+// The Admin service's conversions from a metadata snapshot to its answers, for the fields the
+// mock cluster never fills (racks, topic ids, errors, epochs, offline replicas).
+#include "server/admin_service.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kafka::sidecar {
+namespace {
+
+MetadataSnapshot snapshot() {
+  MetadataSnapshot metadata;
+  metadata.cluster_id = "abc";
+  metadata.controller_id = 2;
+  metadata.brokers[2] = BrokerInfo{2, "b2", 9093, std::nullopt};
+  metadata.brokers[1] = BrokerInfo{1, "b1", 9092, "rack-a"};
+
+  TopicInfo orders;
+  orders.name = "orders";
+  orders.id.bytes[15] = 1;
+  orders.partitions.push_back(PartitionInfo{0, ErrorCode::kNone, 1, 5, {1, 2}, {1}, {2}});
+  orders.partitions.push_back(
+      PartitionInfo{1, ErrorCode::kLeaderNotAvailable, kNoNode, -1, {2}, {}, {}});
+  metadata.topics["orders"] = orders;
+
+  TopicInfo broken;
+  broken.name = "broken";
+  broken.error = ErrorCode::kTopicAuthorizationFailed;
+  metadata.topics["broken"] = broken;
+  return metadata;
+}
+
+TEST(AdminServiceTest, DescribeClusterFromSnapshot) {
+  v1::DescribeClusterResponse out;
+  fillDescribeCluster(snapshot(), out);
+  EXPECT_EQ(out.cluster_id(), "abc");
+  EXPECT_EQ(out.controller_id(), 2);
+  ASSERT_EQ(out.brokers_size(), 2);
+  EXPECT_EQ(out.brokers(0).node_id(), 1);
+  EXPECT_EQ(out.brokers(0).host(), "b1");
+  EXPECT_EQ(out.brokers(0).port(), 9092);
+  EXPECT_EQ(out.brokers(0).rack(), "rack-a");
+  EXPECT_EQ(out.brokers(1).node_id(), 2);
+  EXPECT_EQ(out.brokers(1).rack(), "");
+}
+
+TEST(AdminServiceTest, ListTopicsFromSnapshot) {
+  v1::ListTopicsResponse out;
+  fillListTopics(snapshot(), out);
+  ASSERT_EQ(out.topics_size(), 2);
+
+  const v1::Topic& broken = out.topics(0);  // ordered by name
+  EXPECT_EQ(broken.name(), "broken");
+  EXPECT_EQ(broken.topic_id(), "");  // an all-zero id means the broker sent none
+  ASSERT_TRUE(broken.has_error());
+  EXPECT_EQ(broken.error().code(), 29);
+  EXPECT_EQ(broken.error().name(), "TOPIC_AUTHORIZATION_FAILED");
+  EXPECT_NE(broken.error().message().find("topic 'broken'"), std::string::npos);
+
+  const v1::Topic& orders = out.topics(1);
+  EXPECT_EQ(orders.name(), "orders");
+  EXPECT_EQ(orders.topic_id(), "AAAAAAAAAAAAAAAAAAAAAQ");
+  EXPECT_FALSE(orders.has_error());
+  ASSERT_EQ(orders.partitions_size(), 2);
+  const v1::Partition& p0 = orders.partitions(0);
+  EXPECT_EQ(p0.partition(), 0);
+  EXPECT_EQ(p0.leader(), 1);
+  EXPECT_EQ(p0.leader_epoch(), 5);
+  EXPECT_EQ(std::vector<int>(p0.replicas().begin(), p0.replicas().end()), (std::vector{1, 2}));
+  EXPECT_EQ(std::vector<int>(p0.isr().begin(), p0.isr().end()), std::vector{1});
+  EXPECT_EQ(std::vector<int>(p0.offline_replicas().begin(), p0.offline_replicas().end()),
+            std::vector{2});
+  EXPECT_FALSE(p0.has_error());
+  const v1::Partition& p1 = orders.partitions(1);
+  EXPECT_EQ(p1.leader(), -1);
+  ASSERT_TRUE(p1.has_error());
+  EXPECT_EQ(p1.error().name(), "LEADER_NOT_AVAILABLE");
+  EXPECT_NE(p1.error().message().find("topic 'orders' partition 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kafka::sidecar

@@ -1,0 +1,52 @@
+// The ksctl command table and what every command gets to work with.
+#pragma once
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/status.h>
+
+#include <chrono>
+#include <memory>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace kafka::ksctl {
+
+// Shared by every command: where to send calls, and where to write. Owned by runKsctl().
+struct CommandContext {
+  std::shared_ptr<grpc::Channel> channel;
+  std::string cluster;  // passed in every request's `cluster`; empty means "default"
+  std::chrono::milliseconds timeout{};
+  std::ostream& out;
+  std::ostream& err;
+
+  // A context for one call, with the --timeout deadline.
+  std::unique_ptr<grpc::ClientContext> callContext() const;
+  // Prints "ksctl: <CODE>: <message>" and returns kExitRpcFailed.
+  int rpcFailed(const grpc::Status& status) const;
+  // Prints "ksctl: <command>: <message>" and returns kExitUsage.
+  int usageError(std::string_view command, std::string_view message) const;
+};
+
+struct Command {
+  std::string_view name;
+  std::string_view arguments;  // e.g. "[-v]", shown in help
+  std::string_view summary;    // one line
+  std::string_view details;    // shown by `ksctl COMMAND --help`; may be empty
+  // `args` are the command's own arguments (global flags already removed).
+  int (*run)(CommandContext& context, std::span<const std::string_view> args);
+};
+
+// Every command, in the order help lists them.
+std::span<const Command> commands();
+
+// Commands, one function each (admin_commands.cpp).
+int runBrokers(CommandContext& context, std::span<const std::string_view> args);
+int runTopics(CommandContext& context, std::span<const std::string_view> args);
+
+// "UNAVAILABLE" and so on.
+std::string_view statusCodeName(grpc::StatusCode code);
+
+}  // namespace kafka::ksctl

@@ -1,0 +1,237 @@
+#include "tools/ksctl/ksctl.hpp"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tools/ksctl/commands.hpp"
+
+namespace kafka::ksctl {
+namespace {
+
+constexpr std::string_view kDefaultAddr = "localhost:50051";
+constexpr double kDefaultTimeoutSeconds = 10;
+constexpr double kMaxTimeoutSeconds = 24 * 3600;
+
+const std::array kCommands = {
+    Command{"brokers", "", "list the cluster's brokers: ID host:port [rack=R] [(controller)]",
+            "Prints one line per broker, ordered by id: `ID host:port`, then ` rack=R` when the\n"
+            "broker has a rack, and ` (controller)` on the controller.\n",
+            runBrokers},
+    Command{"topics", "[-v]", "list topics and their partition counts",
+            "Prints one line per topic, ordered by name: `NAME partitions=N`, then ` internal`\n"
+            "for Kafka's own topics and ` error=CODE` when the topic has an error.\n"
+            "  -v, --verbose   also print one indented line per partition:\n"
+            "                  `partition=P leader=ID [epoch=E] replicas=IDS isr=IDS\n"
+            "                  [offline=IDS] [error=CODE]` (IDS: comma-separated broker ids)\n",
+            runTopics},
+};
+
+struct GlobalOptions {
+  std::string addr{kDefaultAddr};
+  std::string cluster;
+  double timeout_seconds = kDefaultTimeoutSeconds;
+  bool help = false;
+  const Command* command = nullptr;
+  std::vector<std::string_view> command_args;
+};
+
+void printUsage(std::ostream& out) {
+  out << "Usage: ksctl [--addr ADDR] [--cluster NAME] [--timeout SECONDS] COMMAND [ARGS]\n"
+         "\n"
+         "Talks to a kafka-sidecar over gRPC.\n"
+         "\n"
+         "Commands:\n";
+  for (const Command& command : commands()) {
+    std::string head = std::string(command.name);
+    if (!command.arguments.empty()) head += " " + std::string(command.arguments);
+    out << "  " << head << std::string(head.size() < 14 ? 14 - head.size() : 1, ' ')
+        << command.summary << "\n";
+  }
+  out << "\n"
+         "Flags (anywhere on the line):\n"
+         "  --addr ADDR        the sidecar's gRPC address: host:port or unix:PATH\n"
+         "                     (default "
+      << kDefaultAddr
+      << ")\n"
+         "  --cluster NAME     the sidecar's cluster to ask about (default: \"default\")\n"
+         "  --timeout SECONDS  deadline of each call (default "
+      << kDefaultTimeoutSeconds
+      << ")\n"
+         "  -h, --help         this help; `ksctl COMMAND --help` describes a command\n"
+         "\n"
+         "Exit status: 0 on success, 1 when the call fails (the error is printed as\n"
+         "`ksctl: CODE: message`), 2 on a usage error.\n";
+}
+
+void printCommandUsage(const Command& command, std::ostream& out) {
+  out << "Usage: ksctl [flags] " << command.name;
+  if (!command.arguments.empty()) out << " " << command.arguments;
+  out << "\n\n" << command.summary << "\n";
+  if (!command.details.empty()) out << "\n" << command.details;
+}
+
+const Command* findCommand(std::string_view name) {
+  auto found = std::find_if(commands().begin(), commands().end(),
+                            [&](const Command& command) { return command.name == name; });
+  return found == commands().end() ? nullptr : &*found;
+}
+
+std::optional<double> parseSeconds(std::string_view text) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
+      value <= 0 || value > kMaxTimeoutSeconds) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Fills `options` from `args`; on a usage error returns the message.
+std::optional<std::string> parseGlobal(std::span<const std::string_view> args,
+                                       GlobalOptions& options) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      options.help = true;
+      continue;
+    }
+    std::string_view name = arg.substr(0, arg.find('='));
+    if (name == "--addr" || name == "--cluster" || name == "--timeout") {
+      std::string_view value;
+      if (name.size() < arg.size()) {
+        value = arg.substr(name.size() + 1);
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return "missing value for " + std::string(name);
+      }
+      if (name == "--addr") {
+        if (value.empty() || value == "unix:") return "invalid value '' for --addr";
+        options.addr = std::string(value);
+      } else if (name == "--cluster") {
+        options.cluster = std::string(value);
+      } else {
+        auto seconds = parseSeconds(value);
+        if (!seconds) {
+          return "invalid value '" + std::string(value) +
+                 "' for --timeout: expected a number of seconds greater than 0";
+        }
+        options.timeout_seconds = *seconds;
+      }
+      continue;
+    }
+    if (options.command) {
+      // The command judges its own arguments, flags included.
+      options.command_args.push_back(arg);
+      continue;
+    }
+    if (arg.starts_with("-")) return "unknown flag '" + std::string(name) + "'";
+    options.command = findCommand(arg);
+    if (!options.command) return "unknown command '" + std::string(arg) + "'";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::span<const Command> commands() {
+  return kCommands;
+}
+
+std::unique_ptr<grpc::ClientContext> CommandContext::callContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + timeout);
+  return context;
+}
+
+int CommandContext::rpcFailed(const grpc::Status& status) const {
+  err << "ksctl: " << statusCodeName(status.error_code()) << ": " << status.error_message() << "\n";
+  return kExitRpcFailed;
+}
+
+int CommandContext::usageError(std::string_view command, std::string_view message) const {
+  err << "ksctl: " << command << ": " << message << "\n"
+      << "Try 'ksctl " << command << " --help'.\n";
+  return kExitUsage;
+}
+
+std::string_view statusCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    case grpc::StatusCode::DO_NOT_USE:
+      break;
+  }
+  return "UNKNOWN_STATUS";
+}
+
+int runKsctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  GlobalOptions options;
+  if (auto error = parseGlobal(args, options)) {
+    err << "ksctl: " << *error << "\nTry 'ksctl --help'.\n";
+    return kExitUsage;
+  }
+  if (options.help) {
+    if (options.command) {
+      printCommandUsage(*options.command, out);
+    } else {
+      printUsage(out);
+    }
+    return kExitOk;
+  }
+  if (!options.command) {
+    printUsage(err);
+    return kExitUsage;
+  }
+
+  CommandContext context{
+      grpc::CreateChannel(options.addr, grpc::InsecureChannelCredentials()),
+      options.cluster,
+      std::chrono::milliseconds(std::max(1LL, std::llround(options.timeout_seconds * 1000))),
+      out,
+      err,
+  };
+  return options.command->run(context, options.command_args);
+}
+
+}  // namespace kafka::ksctl
