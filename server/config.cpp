@@ -124,6 +124,22 @@ std::string applyLogLevel(DaemonConfig& config, std::string_view value) {
   return {};
 }
 
+std::string applyVersionCap(DaemonConfig& config, std::string_view value) {
+  size_t colon = value.find(':');
+  constexpr std::string_view kExpected = "API:VERSION, e.g. ListOffsets:3";
+  if (colon == std::string_view::npos) return badValue("api-version-cap", value, kExpected);
+  auto key = protocol::apiKeyByName(value.substr(0, colon));
+  if (!key) {
+    return badValue("api-version-cap", value,
+                    std::string(kExpected) + " (unknown API '" +
+                        std::string(value.substr(0, colon)) + "')");
+  }
+  auto version = parseInt<int16_t>(value.substr(colon + 1));
+  if (!version) return badValue("api-version-cap", value, kExpected);
+  config.api_version_caps[*key] = *version;
+  return {};
+}
+
 const std::vector<Flag>& flags() {
   static const std::vector<Flag> kFlags = {
       {"bootstrap-servers", ValueKind::kRequired, applyBootstrap},
@@ -133,6 +149,7 @@ const std::vector<Flag>& flags() {
       {"client-id", ValueKind::kRequired, applyClientId},
       {"threads", ValueKind::kRequired, applyThreads},
       {"log-level", ValueKind::kRequired, applyLogLevel},
+      {"api-version-cap", ValueKind::kRequired, applyVersionCap},
       {"help", ValueKind::kNone, nullptr},
       {"version", ValueKind::kNone, nullptr},
   };
@@ -264,11 +281,14 @@ Other:
   --client-id=ID            client.id sent to Kafka (default kafka-sidecar)
   --threads=N               I/O threads (default: the number of hardware threads)
   --log-level=LEVEL         trace, debug, info, warn or error (default info); logs go to stderr
+  --api-version-cap=API:V   use at most version V of API (e.g. ListOffsets:3), even when the
+                            broker offers more; repeatable
   --help                    print this help and exit
   --version                 print the version and exit
 
 A flag's value may also follow as the next argument (--grpc-listen 127.0.0.1:0), except for
---embedded-broker, which takes only --embedded-broker=N.
+--embedded-broker, which takes only --embedded-broker=N. A repeated flag's last value wins,
+except --api-version-cap, which adds one cap per API.
 Exit status: 0 after a clean stop on SIGTERM or SIGINT, 1 when start-up fails, 2 on a usage error.
 )";
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "client_core/common/log.hpp"
 #include "client_core/net/host_port.hpp"
+#include "client_core/protocol/api.hpp"
 
 namespace kafka::sidecar {
 
@@ -33,6 +35,9 @@ struct DaemonConfig {
   log::Level log_level = log::Level::kInfo;
   // Threads running the io_context; defaults to the number of hardware threads.
   unsigned threads = defaultThreadCount();
+  // Highest version to use per API, below what negotiation would pick (for brokers that
+  // advertise a version they serve badly).
+  std::map<protocol::ApiKey, int16_t> api_version_caps;
 };
 
 // Limits enforced on flag values.

@@ -62,6 +62,7 @@ void Daemon::start() {
   try {
     ClusterConfig cluster;
     cluster.connection.client_id = config_.client_id;
+    cluster.connection.version_caps = config_.api_version_caps;
     cluster.bootstrap_servers = config_.bootstrap_servers;
     if (config_.embedded_brokers > 0) {
       embedded_ = std::make_unique<mock::MockCluster>(config_.embedded_brokers);

@@ -12,4 +12,12 @@ std::string_view apiName(ApiKey key) {
   return name;
 }
 
+std::optional<ApiKey> apiKeyByName(std::string_view name) {
+  std::optional<ApiKey> key;
+  forEachApi([&]<class A>() {
+    if (A::kName == name) key = A::kKey;
+  });
+  return key;
+}
+
 }  // namespace kafka::protocol

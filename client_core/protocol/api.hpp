@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace kafka::protocol {
@@ -41,8 +42,10 @@ enum class ApiKey : int16_t {
   kSaslAuthenticate = 36,
 };
 
-// "Metadata", "Produce"...; "ApiKey(n)" for keys we do not define.
+// "Metadata", "Produce"...; "unknown API" for keys we do not define.
 std::string_view apiName(ApiKey key);
+// The key of an API we define, by its name ("ListOffsets"); nullopt for any other name.
+std::optional<ApiKey> apiKeyByName(std::string_view name);
 
 template <class A>
 concept ApiDefinition = requires {

@@ -120,8 +120,8 @@ std::string Reader::error() const {
 }
 
 void Reader::prependPath(std::string_view component) {
-  if (!path_.empty() && path_.front() != '[') path_.insert(0, ".");
-  path_.insert(0, component);
+  const bool separate = !path_.empty() && path_.front() != '[';
+  path_ = std::string(component) + (separate ? "." : "") + path_;
 }
 
 bool Reader::need(size_t n, const char* what) {
@@ -306,7 +306,7 @@ std::optional<size_t> Reader::arrayLength(bool compact) {
   std::optional<size_t> n = bytesLength(compact);
   if (!n && ok()) return std::nullopt;
   if (!ok()) {
-    error_.insert(0, "array count at offset " + std::to_string(at) + ": ");
+    error_ = "array count at offset " + std::to_string(at) + ": " + error_;
     return std::nullopt;
   }
   return n;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,26 @@ TEST(ConfigTest, EveryFlagWithSeparateValue) {
   EXPECT_EQ(parsed.config.client_id, "x");
   EXPECT_EQ(parsed.config.threads, 1u);
   EXPECT_EQ(parsed.config.log_level, log::Level::kError);
+}
+
+TEST(ConfigTest, ApiVersionCapsAccumulatePerApi) {
+  ParsedArgs parsed = parse({"--embedded-broker", "--api-version-cap=ListOffsets:3",
+                             "--api-version-cap", "Metadata:2", "--api-version-cap=Metadata:1"});
+  ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
+  EXPECT_EQ(parsed.config.api_version_caps,
+            (std::map<protocol::ApiKey, int16_t>{{protocol::ApiKey::kListOffsets, 3},
+                                                 {protocol::ApiKey::kMetadata, 1}}));
+}
+
+TEST(ConfigTest, ApiVersionCapErrorsNameTheFault) {
+  EXPECT_NE(errorOf({"--embedded-broker", "--api-version-cap=Bogus:3"}).find("unknown API 'Bogus'"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--embedded-broker", "--api-version-cap=ListOffsets"})
+                .find("invalid value 'ListOffsets' for --api-version-cap"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--embedded-broker", "--api-version-cap=ListOffsets:-1"})
+                .find("--api-version-cap"),
+            std::string::npos);
 }
 
 TEST(ConfigTest, EmbeddedBrokerCount) {
