@@ -16,10 +16,10 @@ packages=(
   librdkafka-dev
   # peer clients that prove interop
   kcat python3 python3-kafka python3-confluent-kafka python3-grpcio
-  python3-lz4 python3-snappy python3-zstandard
+  python3-lz4 python3-snappy python3-zstandard python3-xxhash
   # libFuzzer
   clang-14 libclang-rt-14-dev
-  # tests/deploy: Go, offline in GOPATH mode
+  # tests/deploy: Go (offline, GOPATH mode) renders the Helm chart
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
 )
 

@@ -338,6 +338,33 @@ TEST_F(DaemonTest, BootstrapServersCluster) {
   EXPECT_EQ(run.out, "orders partitions=5\n");
 }
 
+// Three brokers, one taken down after start: every call is still answered by the other two,
+// whichever broker the daemon was talking to, and the daemon stays ready.
+TEST_F(DaemonTest, KeepsAnsweringWithOneOfThreeBrokersDown) {
+  mock::MockCluster cluster(3);
+  cluster.createTopic("orders", 6);
+  DaemonConfig config = testConfig();
+  boost::algorithm::split(config.bootstrap_servers, cluster.bootstraps(),
+                          [](char c) { return c == ','; });
+  startDaemon(std::move(config));
+  ASSERT_TRUE(waitForHealth(HealthCheckResponse::SERVING));
+
+  for (int down = 1; down <= 3; ++down) {
+    SCOPED_TRACE("broker " + std::to_string(down) + " down");
+    ASSERT_EQ(cluster.execute("broker down " + std::to_string(down)), "ok");
+    for (int call = 0; call < 3; ++call) {
+      KsctlRun topics = ksctl({"--addr", daemon_->grpcAddress(), "topics"});
+      EXPECT_EQ(topics.exit_code, 0) << topics.err;
+      EXPECT_EQ(topics.out, "orders partitions=6\n");
+      KsctlRun brokers = ksctl({"--addr", daemon_->grpcAddress(), "brokers"});
+      EXPECT_EQ(brokers.exit_code, 0) << brokers.err;
+      EXPECT_EQ(std::count(brokers.out.begin(), brokers.out.end(), '\n'), 3) << brokers.out;
+    }
+    EXPECT_EQ(httpRequest(httpPort(), "GET", "/readyz").status, 200u);
+    ASSERT_EQ(cluster.execute("broker up " + std::to_string(down)), "ok");
+  }
+}
+
 // Bootstrap servers that refuse connections: alive, never ready, and calls fail UNAVAILABLE.
 TEST_F(DaemonTest, NotReadyWhileNoBrokerAnswers) {
   DaemonConfig config = testConfig();
