@@ -48,21 +48,44 @@ std::string badValue(std::string_view flag, std::string_view value, std::string_
          std::string(expected);
 }
 
-std::string applyBootstrap(DaemonConfig& config, std::string_view value) {
-  auto servers = net::parseHostPortList(value);
+// Parses a bootstrap list for `flag` into `out`; returns what is wrong, or "".
+std::string parseServers(std::string_view flag, std::string_view value, std::string_view list,
+                         std::vector<std::string>& out) {
+  auto servers = net::parseHostPortList(list);
   if (!servers.ok()) {
-    return badValue("bootstrap-servers", value,
-                    "host:port[,host:port...] (" + servers.error().message + ")");
+    return badValue(flag, value, "host:port[,host:port...] (" + servers.error().message + ")");
   }
-  config.bootstrap_servers.clear();
+  out.clear();
   for (const net::HostPort& server : *servers) {
     if (!std::all_of(server.host.begin(), server.host.end(), isAddressChar)) {
-      return badValue("bootstrap-servers", value,
-                      "host:port[,host:port...] (bad host '" + server.host + "')");
+      return badValue(flag, value, "host:port[,host:port...] (bad host '" + server.host + "')");
     }
-    config.bootstrap_servers.push_back(server.toString());
+    out.push_back(server.toString());
   }
   return {};
+}
+
+std::string applyBootstrap(DaemonConfig& config, std::string_view value) {
+  return parseServers("bootstrap-servers", value, value, config.bootstrap_servers);
+}
+
+std::string applyNamedCluster(DaemonConfig& config, std::string_view value) {
+  constexpr std::string_view kExpected = "NAME=host:port[,host:port...]";
+  size_t equals = value.find('=');
+  if (equals == std::string_view::npos) return badValue("cluster", value, kExpected);
+  std::string_view name = value.substr(0, equals);
+  if (name.empty() || !std::all_of(name.begin(), name.end(), isHostChar)) {
+    return badValue("cluster", value,
+                    std::string(kExpected) + " (NAME: letters, digits, '.', '_' or '-')");
+  }
+  if (name == "default") {
+    return badValue("cluster", value,
+                    std::string(kExpected) +
+                        " (the default cluster comes from --bootstrap-servers or "
+                        "--embedded-broker)");
+  }
+  return parseServers("cluster", value, value.substr(equals + 1),
+                      config.named_clusters[std::string(name)]);
 }
 
 std::string applyEmbedded(DaemonConfig& config, std::string_view value) {
@@ -150,6 +173,7 @@ const std::vector<Flag>& flags() {
       {"threads", ValueKind::kRequired, applyThreads},
       {"log-level", ValueKind::kRequired, applyLogLevel},
       {"api-version-cap", ValueKind::kRequired, applyVersionCap},
+      {"cluster", ValueKind::kRequired, applyNamedCluster},
       {"help", ValueKind::kNone, nullptr},
       {"version", ValueKind::kNone, nullptr},
   };
@@ -272,6 +296,9 @@ Kafka cluster (exactly one is required):
                             brokers (default 1, at most 64) and a 3-partition topic "demo";
                             for trying the sidecar out, not for production
 
+Further clusters (optional; API calls choose one by name, the default when they name none):
+  --cluster=NAME=LIST       a cluster called NAME with bootstrap servers LIST; repeatable
+
 Listeners:
   --grpc-listen=ADDR        gRPC: host:port or unix:PATH (default 127.0.0.1:50051)
   --http-listen=ADDR        HTTP /healthz and /readyz: host:port (default 127.0.0.1:8080)
@@ -288,7 +315,7 @@ Other:
 
 A flag's value may also follow as the next argument (--grpc-listen 127.0.0.1:0), except for
 --embedded-broker, which takes only --embedded-broker=N. A repeated flag's last value wins,
-except --api-version-cap, which adds one cap per API.
+except --api-version-cap and --cluster, which add one entry per API or cluster name.
 Exit status: 0 after a clean stop on SIGTERM or SIGINT, 1 when start-up fails, 2 on a usage error.
 )";
 }

@@ -35,6 +35,8 @@ struct DaemonConfig {
   log::Level log_level = log::Level::kInfo;
   // Threads running the io_context; defaults to the number of hardware threads.
   unsigned threads = defaultThreadCount();
+  // Further clusters by name (never "default"): their bootstrap servers.
+  std::map<std::string, std::vector<std::string>> named_clusters;
   // Highest version to use per API, below what negotiation would pick (for brokers that
   // advertise a version they serve badly).
   std::map<protocol::ApiKey, int16_t> api_version_caps;

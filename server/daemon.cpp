@@ -93,8 +93,15 @@ void Daemon::start() {
     }
     for (unsigned i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { runIoThread(); });
 
-    clusters_ = std::make_unique<ClusterRegistry>(io_.get_executor(),
-                                                  std::vector<ClusterConfig>{std::move(cluster)});
+    std::vector<ClusterConfig> configs;
+    for (const auto& [name, servers] : config_.named_clusters) {
+      ClusterConfig named = cluster;
+      named.name = name;
+      named.bootstrap_servers = servers;
+      configs.push_back(std::move(named));
+    }
+    configs.push_back(std::move(cluster));
+    clusters_ = std::make_unique<ClusterRegistry>(io_.get_executor(), std::move(configs));
     clusters_->startAll();
     startGrpc();
     startHttp();

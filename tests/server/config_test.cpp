@@ -86,6 +86,26 @@ TEST(ConfigTest, ApiVersionCapErrorsNameTheFault) {
             std::string::npos);
 }
 
+TEST(ConfigTest, NamedClustersAddToTheDefault) {
+  ParsedArgs parsed = parse({"--bootstrap-servers=k1:9092", "--cluster=analytics=a1:9092,a2:9092",
+                             "--cluster", "eu.west-1=e1:9093"});
+  ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
+  EXPECT_EQ(parsed.config.named_clusters,
+            (std::map<std::string, std::vector<std::string>>{
+                {"analytics", {"a1:9092", "a2:9092"}}, {"eu.west-1", {"e1:9093"}}}));
+}
+
+TEST(ConfigTest, NamedClusterErrorsNameTheFault) {
+  EXPECT_NE(errorOf({"--embedded-broker", "--cluster=analytics"}).find("NAME=host:port"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--embedded-broker", "--cluster=default=k:1"}).find("default cluster"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--embedded-broker", "--cluster=a b=k:1"}).find("NAME: letters"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--embedded-broker", "--cluster=x=k:0"}).find("invalid value 'x=k:0' for --cluster"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, EmbeddedBrokerCount) {
   EXPECT_EQ(parse({"--embedded-broker=3"}).config.embedded_brokers, 3);
   EXPECT_EQ(parse({"--embedded-broker=64"}).config.embedded_brokers, 64);

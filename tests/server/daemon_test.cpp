@@ -338,6 +338,28 @@ TEST_F(DaemonTest, BootstrapServersCluster) {
   EXPECT_EQ(run.out, "orders partitions=5\n");
 }
 
+// A second, named cluster next to the default one: calls choose by name.
+TEST_F(DaemonTest, NamedClustersAreSelectedByName) {
+  mock::MockCluster main_cluster(1);
+  main_cluster.createTopic("orders", 2);
+  mock::MockCluster analytics(1);
+  analytics.createTopic("clicks", 5);
+  DaemonConfig config = testConfig();
+  config.bootstrap_servers = {main_cluster.bootstraps()};
+  config.named_clusters["analytics"] = {analytics.bootstraps()};
+  startDaemon(std::move(config));
+  ASSERT_TRUE(waitForHealth(HealthCheckResponse::SERVING));
+
+  KsctlRun main_topics = ksctl({"--addr", daemon_->grpcAddress(), "topics"});
+  EXPECT_EQ(main_topics.out, "orders partitions=2\n") << main_topics.err;
+  KsctlRun named =
+      ksctl({"--addr", daemon_->grpcAddress(), "--cluster", "analytics", "topics"});
+  EXPECT_EQ(named.out, "clicks partitions=5\n") << named.err;
+  KsctlRun unknown = ksctl({"--addr", daemon_->grpcAddress(), "--cluster", "nope", "topics"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("NOT_FOUND"), std::string::npos) << unknown.err;
+}
+
 // Three brokers, one taken down after start: every call is still answered by the other two,
 // whichever broker the daemon was talking to, and the daemon stays ready.
 TEST_F(DaemonTest, KeepsAnsweringWithOneOfThreeBrokersDown) {
