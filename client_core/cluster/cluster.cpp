@@ -122,18 +122,6 @@ bool Cluster::ready() const {
          std::chrono::steady_clock::now() - metadata_->fetched_at < config_.metadata_max_staleness;
 }
 
-size_t Cluster::brokersUp() const {
-  std::lock_guard lock(mutex_);
-  size_t up = 0;
-  for (const auto& [key, connection] : connections_) {
-    if (std::get<1>(key) == ConnectionPurpose::kControl &&
-        connection->state() == net::BrokerConnection::State::kUp) {
-      ++up;
-    }
-  }
-  return up;
-}
-
 std::shared_ptr<net::BrokerConnection> Cluster::connection(NodeId node, ConnectionPurpose purpose,
                                                            const std::string& key) {
   std::lock_guard lock(mutex_);
@@ -152,37 +140,32 @@ std::shared_ptr<net::BrokerConnection> Cluster::connection(NodeId node, Connecti
   return slot;
 }
 
-std::shared_ptr<net::BrokerConnection> Cluster::anyConnection() {
-  MetadataPtr snapshot = metadata();
-  if (snapshot && !snapshot->brokers.empty()) {
-    // A broker whose control connection is up, else the next one in turn.
-    for (const auto& [id, broker] : snapshot->brokers) {
-      auto c = connection(id, ConnectionPurpose::kControl);
-      if (c && c->state() == net::BrokerConnection::State::kUp) return c;
-    }
-    size_t turn;
-    {
-      std::lock_guard lock(mutex_);
-      turn = next_broker_++ % snapshot->brokers.size();
-    }
-    if (auto c = connection(std::next(snapshot->brokers.begin(), static_cast<long>(turn))->first,
-                            ConnectionPurpose::kControl)) {
-      return c;
-    }
-  }
-  std::lock_guard lock(mutex_);
-  if (bootstrap_connections_.empty()) return nullptr;
-  return bootstrap_connections_[next_broker_++ % bootstrap_connections_.size()];
-}
-
 void Cluster::startRefresh(std::vector<std::string> topics, MetadataCallback done) {
-  asio::co_spawn(
-      strand_,
-      [self = shared_from_this(), topics = std::move(topics),
-       done = std::move(done)]() mutable -> asio::awaitable<void> {
-        done(co_await self->fetchMetadata(std::move(topics)));
-      },
-      asio::detached);
+  if (!topics.empty()) {
+    asio::co_spawn(
+        strand_,
+        [self = shared_from_this(), topics = std::move(topics),
+         done = std::move(done)]() mutable -> asio::awaitable<void> {
+          done(co_await self->fetchMetadata(std::move(topics)));
+        },
+        asio::detached);
+    return;
+  }
+  // Callers that want every topic while such a refresh is in flight share its answer: a burst
+  // of calls (or of producers reacting to one leader change) costs the brokers one request.
+  asio::post(strand_, [self = shared_from_this(), done = std::move(done)]() mutable {
+    self->full_refresh_waiters_.push_back(std::move(done));
+    if (self->full_refresh_waiters_.size() > 1) return;
+    asio::co_spawn(
+        self->strand_,
+        [self]() -> asio::awaitable<void> {
+          auto result = co_await self->fetchMetadata({});
+          auto waiters = std::move(self->full_refresh_waiters_);
+          self->full_refresh_waiters_.clear();
+          for (auto& waiter : waiters) waiter(result);
+        },
+        asio::detached);
+  });
 }
 
 asio::awaitable<void> Cluster::refreshLoop() {

@@ -59,7 +59,8 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   bool ready() const;
 
   // Fetches metadata for `topics` (every topic when empty), merges it into the cache and
-  // publishes a new snapshot. Completes with void(Result<MetadataPtr>).
+  // publishes a new snapshot. Completes with void(Result<MetadataPtr>). Calls for every topic
+  // made while such a refresh is in flight share its answer.
   template <class Token>
   auto refreshMetadata(std::vector<std::string> topics, Token&& token) {
     return boost::asio::async_initiate<Token, void(Result<MetadataPtr>)>(
@@ -75,13 +76,6 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   // session's blocking JoinGroup/SyncGroup, for instance). Any thread.
   std::shared_ptr<net::BrokerConnection> connection(NodeId node, ConnectionPurpose purpose,
                                                     const std::string& key = {});
-  // A connection to any reachable broker (for requests any broker can answer): the least
-  // recently failed known broker, else a bootstrap server.
-  std::shared_ptr<net::BrokerConnection> anyConnection();
-
-  // How many of the known brokers currently have an established control connection.
-  size_t brokersUp() const;
-
  private:
   using MetadataCallback = std::function<void(Result<MetadataPtr>)>;
 
@@ -102,6 +96,7 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   boost::asio::steady_timer refresh_timer_;
   bool stopped_ = false;
+  std::vector<MetadataCallback> full_refresh_waiters_;  // of the every-topic refresh in flight
 
   mutable std::mutex mutex_;  // guards the members below, read from any thread
   MetadataPtr metadata_;
@@ -110,7 +105,6 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
            std::shared_ptr<net::BrokerConnection>>
       connections_;
   std::vector<std::shared_ptr<net::BrokerConnection>> bootstrap_connections_;
-  size_t next_broker_ = 0;  // rotation for anyConnection()
 };
 
 template <class R, class Handler>

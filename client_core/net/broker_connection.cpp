@@ -216,7 +216,8 @@ asio::awaitable<Result<void>> BrokerConnection::negotiate() {
 
   asio::steady_timer deadline(strand_, config_.request_timeout);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    protocol::ApiVersionsRequest request{"kafka-sidecar", "0.1.0", {}};
+    // KIP-511: brokers record which client software (and version) is connected.
+    protocol::ApiVersionsRequest request{"kafka-sidecar", KS_VERSION, {}};
     protocol::Bytes frame = protocol::encodeRequestFrame<ApiVersionsApi>(
         request, version, next_correlation_id_++, config_.client_id);
     auto written =

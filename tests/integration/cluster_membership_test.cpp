@@ -4,6 +4,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <condition_variable>
 #include <future>
 #include <thread>
 
@@ -89,6 +90,59 @@ TEST_F(ClusterMembershipTest, ABrokerThatLeavesTakesItsConnectionsWithIt) {
     std::this_thread::sleep_for(5ms);
   }
   EXPECT_EQ(to_second->state(), net::BrokerConnection::State::kClosed);
+}
+
+TEST_F(ClusterMembershipTest, ConcurrentFullRefreshesShareOneRequest) {
+  std::mutex mutex;
+  std::condition_variable released;
+  bool release = false;
+  int metadata_requests = 0;
+  protocol::MetadataResponse members;
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api_key == protocol::ApiKey::kApiVersions) {
+      return Reply::with<protocol::ApiVersionsApi>(r, FakeBroker::allApis());
+    }
+    std::unique_lock lock(mutex);
+    ++metadata_requests;
+    released.wait_for(lock, 10s, [&] { return release; });  // held until every call is made
+    return Reply::with<protocol::MetadataApi>(r, members);
+  });
+  members.brokers = {{1, "127.0.0.1", broker.port(), std::nullopt, {}}};
+  ClusterConfig config;
+  config.bootstrap_servers = {"127.0.0.1:" + std::to_string(broker.port())};
+  cluster_ = std::make_shared<Cluster>(io_.get_executor(), config);
+
+  constexpr int kCalls = 20;
+  std::vector<std::promise<Result<MetadataPtr>>> promises(kCalls);
+  for (auto& promise : promises) {
+    cluster_->refreshMetadata({}, [&promise](Result<MetadataPtr> r) {
+      promise.set_value(std::move(r));
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(mutex);
+      if (metadata_requests > 0) break;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  released.notify_all();
+  MetadataPtr first;
+  for (auto& promise : promises) {
+    auto future = promise.get_future();
+    ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
+    auto result = future.get();
+    ASSERT_TRUE(result.ok()) << result.error().toString();
+    if (!first) first = *result;
+    EXPECT_EQ(*result, first) << "every caller gets the same snapshot";
+  }
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(metadata_requests, 1);
 }
 
 TEST_F(ClusterMembershipTest, DeadBootstrapServersAreSkipped) {
