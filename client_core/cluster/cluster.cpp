@@ -55,6 +55,16 @@ MetadataSnapshot snapshotFrom(const protocol::MetadataResponse& response) {
   return snapshot;
 }
 
+bool hasLeaderlessPartitions(const MetadataSnapshot& snapshot) {
+  for (const auto& [name, topic] : snapshot.topics) {
+    if (topic.error == ErrorCode::kLeaderNotAvailable) return true;
+    for (const PartitionInfo& p : topic.partitions) {
+      if (p.leader == kNoNode || errorAction(p.error) == ErrorAction::kRefreshMetadata) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 const BrokerInfo* MetadataSnapshot::broker(NodeId id) const {
@@ -176,7 +186,11 @@ asio::awaitable<void> Cluster::refreshLoop() {
   while (!stopped_) {
     auto result = co_await fetchMetadata({});
     std::chrono::milliseconds delay = config_.metadata_refresh_interval;
-    if (result.ok()) {
+    if (result.ok() && hasLeaderlessPartitions(**result)) {
+      // A leader is being elected: look again soon rather than after the full interval, so that
+      // traffic for those partitions resumes as soon as the new leader is known.
+      delay = std::min(delay, backoff.next());
+    } else if (result.ok()) {
       backoff.reset();
     } else {
       delay = backoff.next();
@@ -270,6 +284,8 @@ MetadataPtr Cluster::publish(MetadataSnapshot fresh, bool partial) {
     KS_LOG(kInfo, "cluster", config_.name << ": " << connection->label() << " left the cluster");
     connection->close();
   }
+  // Whoever asked, a partition without a leader makes the refresh loop look again soon.
+  if (hasLeaderlessPartitions(*published)) refresh_timer_.cancel();
   return published;
 }
 

@@ -47,7 +47,8 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   const std::string& name() const { return config_.name; }
   const ClusterConfig& config() const { return config_; }
 
-  // Starts bootstrapping and the periodic metadata refresh.
+  // Starts bootstrapping and the periodic metadata refresh, which comes sooner while any
+  // partition has no leader.
   void start();
   // Stops refreshing and closes every connection; their pending requests fail.
   void stop();
@@ -86,8 +87,9 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   void startRefresh(std::vector<std::string> topics, MetadataCallback done);
   boost::asio::awaitable<void> refreshLoop();
   boost::asio::awaitable<Result<MetadataPtr>> fetchMetadata(std::vector<std::string> topics);
-  // Installs a snapshot (merged with the old one's other topics when `partial`) and retires the
-  // connections of brokers that are gone.
+  // Installs a snapshot (merged with the old one's other topics when `partial`), retires the
+  // connections of brokers that are gone, and wakes the refresh loop when a partition has no
+  // leader. On the strand.
   MetadataPtr publish(MetadataSnapshot fresh, bool partial);
   std::shared_ptr<net::BrokerConnection> makeConnection(const std::string& host, uint16_t port,
                                                         const std::string& label);

@@ -149,6 +149,18 @@ TEST_F(ClusterTest, LeaderMovesAreSeenOnRefresh) {
   EXPECT_EQ(orders->partitions[1].leader, 2);
 }
 
+TEST_F(ClusterTest, LeaderlessPartitionsAreLookedAtAgainSoon) {
+  cluster_->start();  // the refresh interval is 5 minutes: only the fast path can be seen here
+  ASSERT_TRUE(waitUntil([&] { return cluster_->ready(); }));
+  command("leader orders 2 -1");
+  ASSERT_TRUE(refresh().ok());
+  ASSERT_EQ(cluster_->metadata()->topic("orders")->partitions[2].leader, kNoNode);
+  command("leader orders 2 3");
+  EXPECT_TRUE(waitUntil([&] {
+    return cluster_->metadata()->topic("orders")->partitions[2].leader == 3;
+  })) << "the new leader was not picked up without an explicit refresh";
+}
+
 TEST_F(ClusterTest, PartialRefreshKeepsTheOtherTopics) {
   ASSERT_TRUE(refresh().ok());
   command("topic create payments 2");
