@@ -8,6 +8,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <utility>
 
 #include "client_core/common/log.hpp"
 
@@ -124,6 +125,7 @@ void BrokerConnection::onTimeout(const PendingPtr& pending) {
   if (pending->written) {
     // The broker answers in order: nothing behind this request can be answered before it.
     KS_LOG(kWarn, "connection", label_ << ": " << what << "; closing the connection");
+    close_reason_ = transportError("connection closed after a " + what);
     boost::system::error_code ignored;
     socket_.close(ignored);
   } else {
@@ -169,6 +171,7 @@ asio::awaitable<void> BrokerConnection::run() {
 
     auto reason = co_await (readLoop() || writeLoop());
     Error error = std::visit([](Error& e) { return std::move(e); }, reason);
+    if (close_reason_) error = *std::exchange(close_reason_, std::nullopt);
     boost::system::error_code ignored;
     socket_.close(ignored);
     if (closed_) break;

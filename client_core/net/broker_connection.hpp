@@ -138,6 +138,7 @@ class BrokerConnection : public std::enable_shared_from_this<BrokerConnection> {
   bool running_ = false;                 // run() is active
   bool closed_ = false;
   bool api_versions_v0_only_ = false;     // the broker dropped a newer ApiVersions request
+  std::optional<Error> close_reason_;     // why we closed the socket ourselves, if we did
   int32_t next_correlation_id_ = 1;
   std::deque<PendingPtr> queue_;          // waiting to be written
   std::map<int32_t, PendingPtr> in_flight_;  // written, awaiting a response

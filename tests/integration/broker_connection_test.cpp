@@ -231,6 +231,9 @@ TEST_F(BrokerConnectionTest, TimeoutFailsTheRequestAndClosesTheConnection) {
   auto second = await(behind);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, ErrorCode::kTransport);
+  EXPECT_NE(second.error().message.find("connection closed after a Metadata request timed out"),
+            std::string::npos)
+      << second.error().message;
   answer = true;
   auto again = send<protocol::MetadataApi>(c);
   EXPECT_TRUE(await(again).ok());
