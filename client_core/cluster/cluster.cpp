@@ -186,7 +186,7 @@ asio::awaitable<void> Cluster::refreshLoop() {
   while (!stopped_) {
     auto result = co_await fetchMetadata({});
     std::chrono::milliseconds delay = config_.metadata_refresh_interval;
-    if (result.ok() && hasLeaderlessPartitions(**result)) {
+    if (result.ok() && leaderless_partitions_) {
       // A leader is being elected: look again soon rather than after the full interval, so that
       // traffic for those partitions resumes as soon as the new leader is known.
       delay = std::min(delay, backoff.next());
@@ -285,7 +285,8 @@ MetadataPtr Cluster::publish(MetadataSnapshot fresh, bool partial) {
     connection->close();
   }
   // Whoever asked, a partition without a leader makes the refresh loop look again soon.
-  if (hasLeaderlessPartitions(*published)) refresh_timer_.cancel();
+  leaderless_partitions_ = hasLeaderlessPartitions(*published);
+  if (leaderless_partitions_) refresh_timer_.cancel();
   return published;
 }
 

@@ -98,6 +98,7 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   boost::asio::steady_timer refresh_timer_;
   bool stopped_ = false;
+  bool leaderless_partitions_ = false;  // in the latest snapshot; set by publish()
   std::vector<MetadataCallback> full_refresh_waiters_;  // of the every-topic refresh in flight
 
   mutable std::mutex mutex_;  // guards the members below, read from any thread

@@ -7,12 +7,6 @@ namespace {
 
 using testing::wire;
 
-Uuid sampleUuid() {
-  Uuid id;
-  for (uint8_t i = 0; i < 16; ++i) id.bytes[i] = static_cast<uint8_t>(0x10 + i);
-  return id;
-}
-
 CreateTopicsRequest sampleRequest() {
   CreateTopicsRequest r;
   r.topics = {
@@ -34,7 +28,7 @@ CreateTopicsResponse sampleResponse() {
   r.throttle_time_ms = 10;
   r.topics = {
       {"orders",
-       sampleUuid(),
+       testing::sequentialUuid(0x10),
        0,
        std::nullopt,
        0,

@@ -7,15 +7,9 @@ namespace {
 
 using testing::wire;
 
-Uuid sampleUuid() {
-  Uuid id;
-  for (uint8_t i = 0; i < 16; ++i) id.bytes[i] = static_cast<uint8_t>(i + 1);
-  return id;
-}
-
 DeleteTopicsRequest sampleRequest() {
   DeleteTopicsRequest r;
-  r.topics = {{"orders", {}, {}}, {std::nullopt, sampleUuid(), {}}};
+  r.topics = {{"orders", {}, {}}, {std::nullopt, testing::sequentialUuid(1), {}}};
   r.timeout_ms = 30000;
   return r;
 }
@@ -23,8 +17,8 @@ DeleteTopicsRequest sampleRequest() {
 DeleteTopicsResponse sampleResponse() {
   DeleteTopicsResponse r;
   r.throttle_time_ms = 7;
-  r.responses = {{"orders", sampleUuid(), 0, std::nullopt, {}},
-                 {std::nullopt, sampleUuid(), 100, "no topic with this id", {}},
+  r.responses = {{"orders", testing::sequentialUuid(1), 0, std::nullopt, {}},
+                 {std::nullopt, testing::sequentialUuid(1), 100, "no topic with this id", {}},
                  {"locked", {}, 73, "deletion is disabled", {}}};
   return r;
 }
@@ -63,7 +57,7 @@ TEST(DeleteTopicsMessageTest, RequestsMatchHandComputedBytes) {
                                                   {0, 0, 0x13, 0x88}}));  // timeout_ms 5000
 
   DeleteTopicsRequest by_id;
-  by_id.topics = {{"old", {}, {}}, {std::nullopt, sampleUuid(), {}}};
+  by_id.topics = {{"old", {}, {}}, {std::nullopt, testing::sequentialUuid(1), {}}};
   by_id.timeout_ms = 5000;
   testing::expectWireBytes<DeleteTopicsApi>(
       by_id, 6,
@@ -82,7 +76,7 @@ TEST(DeleteTopicsMessageTest, RequestsMatchHandComputedBytes) {
 TEST(DeleteTopicsMessageTest, ResponseMatchesHandComputedBytes) {
   DeleteTopicsResponse r;
   r.throttle_time_ms = 1;
-  r.responses = {{std::nullopt, sampleUuid(), 100, "gone", {}}};
+  r.responses = {{std::nullopt, testing::sequentialUuid(1), 100, "gone", {}}};
   testing::expectWireBytes<DeleteTopicsApi>(
       r, 6,
       wire({{0, 0, 0, 1},                                             // throttle_time_ms

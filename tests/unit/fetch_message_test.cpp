@@ -5,12 +5,6 @@
 namespace kafka::protocol {
 namespace {
 
-Uuid uuidFrom(uint8_t first) {
-  Uuid id;
-  for (uint8_t i = 0; i < 16; ++i) id.bytes[i] = static_cast<uint8_t>(first + i);
-  return id;
-}
-
 // Topic names exist up to v12 and replica_id up to v14; the samples use what v18 has, and the
 // older fields are checked at their own versions below.
 FetchRequest sampleRequest() {
@@ -30,10 +24,10 @@ FetchRequest sampleRequest() {
   p.last_fetched_epoch = 8;
   p.log_start_offset = 100;
   p.partition_max_bytes = 1048576;
-  p.replica_directory_id = uuidFrom(0x40);
+  p.replica_directory_id = testing::sequentialUuid(0x40);
   p.high_watermark = 200000;
-  r.topics = {{"", uuidFrom(0x10), {p}, {}}};
-  r.forgotten_topics_data = {{"", uuidFrom(0x20), {1, 2}, {}}};
+  r.topics = {{"", testing::sequentialUuid(0x10), {p}, {}}};
+  r.forgotten_topics_data = {{"", testing::sequentialUuid(0x20), {1, 2}, {}}};
   r.rack_id = "rack-a";
   return r;
 }
@@ -58,7 +52,7 @@ FetchResponse sampleResponse() {
   FetchResponse::PartitionData empty;
   empty.partition_index = 6;
   empty.aborted_transactions = std::nullopt;
-  r.responses = {{"", uuidFrom(0x10), {p, empty}, {}}};
+  r.responses = {{"", testing::sequentialUuid(0x10), {p, empty}, {}}};
   r.node_endpoints = {{2, "broker-2", 9092, "rack-b", {}}, {3, "broker-3", 9093, std::nullopt, {}}};
   return r;
 }
@@ -171,7 +165,7 @@ Bytes encodeBody(const FetchRequest& request, int16_t version) {
 
 TEST(FetchMessageTest, FollowerTagsAreWrittenOnlyWhenSet) {
   FetchRequest r;
-  r.topics = {{"", uuidFrom(0x10), {FetchRequest::Partition{}}, {}}};
+  r.topics = {{"", testing::sequentialUuid(0x10), {FetchRequest::Partition{}}, {}}};
   Bytes plain = encodeBody(r, 18);
   r.topics[0].partitions[0].high_watermark = 1;
   Bytes tagged = encodeBody(r, 18);

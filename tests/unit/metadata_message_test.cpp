@@ -12,15 +12,9 @@ Bytes encodeBody(const MetadataRequest& request, int16_t version) {
   return out;
 }
 
-Uuid sampleUuid() {
-  Uuid id;
-  for (uint8_t i = 0; i < 16; ++i) id.bytes[i] = static_cast<uint8_t>(0xa0 + i);
-  return id;
-}
-
 MetadataRequest sampleRequest() {
   MetadataRequest r;
-  r.topics = std::vector<MetadataRequest::Topic>{{sampleUuid(), "orders", {}}, {{}, "audit", {}}};
+  r.topics = std::vector<MetadataRequest::Topic>{{testing::sequentialUuid(0xa0), "orders", {}}, {{}, "audit", {}}};
   r.allow_auto_topic_creation = false;
   r.include_topic_authorized_operations = true;
   return r;
@@ -35,7 +29,7 @@ MetadataResponse sampleResponse() {
   MetadataResponse::Topic topic;
   topic.error_code = 5;
   topic.name = "orders";
-  topic.topic_id = sampleUuid();
+  topic.topic_id = testing::sequentialUuid(0xa0);
   topic.is_internal = true;
   topic.partitions = {{9, 3, 1, 17, {1, 2, 3}, {1, 2}, {3}, {}}, {0, 4, 2, 18, {2}, {2}, {}, {}}};
   topic.topic_authorized_operations = 0x0ff8;
@@ -97,7 +91,7 @@ TEST(MetadataMessageTest, RequestWireFormatV4AndV9) {
 
 TEST(MetadataMessageTest, RequestByTopicIdV12) {
   MetadataRequest request;
-  request.topics = std::vector<MetadataRequest::Topic>{{sampleUuid(), std::nullopt, {}}};
+  request.topics = std::vector<MetadataRequest::Topic>{{testing::sequentialUuid(0xa0), std::nullopt, {}}};
   Bytes wire = {2};  // compact count 1+1
   for (uint8_t i = 0; i < 16; ++i) wire.push_back(static_cast<uint8_t>(0xa0 + i));
   // name: null compact string (0); topic tags; allow_auto_topic_creation: true;

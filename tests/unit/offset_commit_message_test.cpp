@@ -8,12 +8,6 @@ namespace {
 using testing::VersionRange;
 using testing::wire;
 
-Uuid sampleTopicId() {
-  Uuid id;
-  for (uint8_t i = 0; i < 16; ++i) id.bytes[i] = static_cast<uint8_t>(i + 1);
-  return id;
-}
-
 // Every field of v10. Topics are named by id there; `withTopicName` makes a sample for v0-9.
 OffsetCommitRequest sampleRequest() {
   OffsetCommitRequest r;
@@ -22,7 +16,7 @@ OffsetCommitRequest sampleRequest() {
   r.member_id = "consumer-1-7f3a";
   r.group_instance_id = "pod-3";
   OffsetCommitRequest::Topic topic;
-  topic.topic_id = sampleTopicId();
+  topic.topic_id = testing::sequentialUuid(1);
   topic.partitions = {{0, 1234, 3, -1, "host-a", {}}, {7, 99, 2, -1, std::nullopt, {}}};
   r.topics = {topic};
   return r;
@@ -32,7 +26,7 @@ OffsetCommitResponse sampleResponse() {
   OffsetCommitResponse r;
   r.throttle_time_ms = 20;
   OffsetCommitResponse::Topic topic;
-  topic.topic_id = sampleTopicId();
+  topic.topic_id = testing::sequentialUuid(1);
   topic.partitions = {{0, 0, {}}, {7, 22, {}}};  // 22 ILLEGAL_GENERATION
   r.topics = {topic};
   return r;
@@ -194,7 +188,7 @@ TEST(OffsetCommitMessageTest, FlexibleVersionsMatchTheSpec) {
 
   // v10: the topic is its 16-byte id instead of its name.
   request.topics[0].name.clear();
-  request.topics[0].topic_id = sampleTopicId();
+  request.topics[0].topic_id = testing::sequentialUuid(1);
   const Bytes id = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
   testing::expectWireBytes<OffsetCommitApi>(request, 10,
                                             wire({{2},
@@ -215,7 +209,7 @@ TEST(OffsetCommitMessageTest, FlexibleVersionsMatchTheSpec) {
                                                   {0}}));
 
   OffsetCommitResponse response;
-  response.topics = {{"", sampleTopicId(), {{0, 0, {}}}, {}}};
+  response.topics = {{"", testing::sequentialUuid(1), {{0, 0, {}}}, {}}};
   testing::expectWireBytes<OffsetCommitApi>(
       response, 10, wire({{0, 0, 0, 0}, {2}, id, {2}, {0, 0, 0, 0}, {0, 0}, {0}, {0}, {0}}));
 }

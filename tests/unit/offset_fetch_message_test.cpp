@@ -8,12 +8,6 @@ namespace {
 using testing::VersionRange;
 using testing::wire;
 
-Uuid sampleTopicId() {
-  Uuid id;
-  for (uint8_t i = 0; i < 16; ++i) id.bytes[i] = static_cast<uint8_t>(0xa0 + i);
-  return id;
-}
-
 Bytes topicIdBytes() {
   return {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
           0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf};
@@ -28,7 +22,7 @@ OffsetFetchRequest batchRequest(bool topic_ids) {
   OffsetFetchRequest r;
   OffsetFetchRequest::Topic topic;
   if (topic_ids) {
-    topic.topic_id = sampleTopicId();
+    topic.topic_id = testing::sequentialUuid(0xa0);
   } else {
     topic.name = "payments";
   }
@@ -44,7 +38,7 @@ OffsetFetchResponse batchResponse(bool topic_ids) {
   r.throttle_time_ms = 20;
   OffsetFetchResponse::Topic topic;
   if (topic_ids) {
-    topic.topic_id = sampleTopicId();
+    topic.topic_id = testing::sequentialUuid(0xa0);
   } else {
     topic.name = "payments";
   }
@@ -156,7 +150,7 @@ TEST(OffsetFetchMessageTest, FlexibleVersionsMatchTheSpec) {
   testing::expectWireBytes<OffsetFetchApi>(request, 8, wire({{2}, {2}, "g", {0}, {0}, {0}, {0}}));
 
   // v9: member id and epoch after the group id; v10 names the topic by id.
-  OffsetFetchRequest::Topic topic{"", sampleTopicId(), {0}, {}};
+  OffsetFetchRequest::Topic topic{"", testing::sequentialUuid(0xa0), {0}, {}};
   request.groups = {{"g", "m", 7, std::vector{topic}, {}}};
   request.require_stable = true;
   testing::expectWireBytes<OffsetFetchApi>(request, 10,
@@ -256,7 +250,7 @@ TEST(OffsetFetchMessageTest, FieldsStartAtTheirFirstVersion) {
 
   // v10: a group's topic is its id.
   response = {};
-  response.groups = {{"g", {{"", sampleTopicId(), {{0, 42, 3, "", 0, {}}}, {}}}, 0, {}}};
+  response.groups = {{"g", {{"", testing::sequentialUuid(0xa0), {{0, 42, 3, "", 0, {}}}, {}}}, 0, {}}};
   testing::expectWireBytes<OffsetFetchApi>(response, 10,
                                            wire({{0, 0, 0, 0},
                                                  {2},

@@ -5,12 +5,6 @@
 namespace kafka::protocol {
 namespace {
 
-Uuid sampleUuid() {
-  Uuid id;
-  for (uint8_t i = 0; i < 16; ++i) id.bytes[i] = static_cast<uint8_t>(i + 1);
-  return id;
-}
-
 // Topics are named by name up to v12 and by id from v13: the samples below use ids so that the
 // newest version keeps everything; the name is checked at the versions that have it.
 ProduceRequest sampleRequest() {
@@ -19,7 +13,7 @@ ProduceRequest sampleRequest() {
   r.acks = -1;
   r.timeout_ms = 30000;
   ProduceRequest::TopicData topic;
-  topic.topic_id = sampleUuid();
+  topic.topic_id = testing::sequentialUuid(1);
   topic.partition_data = {{3, Records::copyOf(Bytes{1, 2, 3, 4, 5}), {}}, {4, std::nullopt, {}}};
   r.topic_data = {topic};
   return r;
@@ -37,7 +31,7 @@ ProduceResponse sampleResponse() {
   p.error_message = "batch dropped";
   p.current_leader = {7, 12, {}};
   ProduceResponse::TopicResponse topic;
-  topic.topic_id = sampleUuid();
+  topic.topic_id = testing::sequentialUuid(1);
   topic.partition_responses = {p};
   r.responses = {topic};
   r.throttle_time_ms = 50;
@@ -140,7 +134,7 @@ TEST(ProduceMessageTest, NullRecordsV3AndV9) {
 TEST(ProduceMessageTest, RequestWireFormatV13UsesTopicIds) {
   ProduceRequest r;
   r.acks = 1;
-  r.topic_data = {{"", sampleUuid(), {}, {}}};
+  r.topic_data = {{"", testing::sequentialUuid(1), {}, {}}};
   Bytes wire = {0, 0, 1, 0, 0, 0, 0, 2};                // null txn id; acks 1; timeout 0; 1 topic
   for (uint8_t i = 1; i <= 16; ++i) wire.push_back(i);  // topic_id, no name
   wire.insert(wire.end(), {1, 0, 0});                   // no partitions; topic tags; tags

@@ -13,6 +13,13 @@
 
 namespace kafka::protocol::testing {
 
+// A UUID whose bytes count up from `first`, easy to spot in expected bytes.
+inline Uuid sequentialUuid(uint8_t first) {
+  Uuid id;
+  for (uint8_t i = 0; i < 16; ++i) id.bytes[i] = static_cast<uint8_t>(first + i);
+  return id;
+}
+
 // One group of hand-written bytes: numbers, raw bytes, or the characters of a string (without its
 // terminator).
 class WirePiece {
