@@ -23,6 +23,7 @@
 
 #include "client_core/cluster/cluster_config.hpp"
 #include "client_core/cluster/metadata.hpp"
+#include "client_core/common/completion.hpp"
 #include "client_core/net/broker_connection.hpp"
 #include "client_core/protocol/result.hpp"
 
@@ -66,7 +67,7 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   auto refreshMetadata(std::vector<std::string> topics, Token&& token) {
     return boost::asio::async_initiate<Token, void(Result<MetadataPtr>)>(
         [self = shared_from_this()](auto handler, std::vector<std::string> wanted) {
-          self->startRefresh(std::move(wanted), wrapHandler<Result<MetadataPtr>>(
+          self->startRefresh(std::move(wanted), postingCallback<Result<MetadataPtr>>(
                                                     self->strand_, std::move(handler)));
         },
         token, std::move(topics));
@@ -79,10 +80,6 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
                                                     const std::string& key = {});
  private:
   using MetadataCallback = std::function<void(Result<MetadataPtr>)>;
-
-  template <class R, class Handler>
-  static std::function<void(R)> wrapHandler(const boost::asio::any_io_executor& fallback,
-                                            Handler handler);
 
   void startRefresh(std::vector<std::string> topics, MetadataCallback done);
   boost::asio::awaitable<void> refreshLoop();
@@ -109,18 +106,6 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
       connections_;
   std::vector<std::shared_ptr<net::BrokerConnection>> bootstrap_connections_;
 };
-
-template <class R, class Handler>
-std::function<void(R)> Cluster::wrapHandler(const boost::asio::any_io_executor& fallback,
-                                            Handler handler) {
-  auto executor = boost::asio::get_associated_executor(handler, fallback);
-  auto shared = std::make_shared<Handler>(std::move(handler));
-  return [executor, shared](R result) {
-    boost::asio::post(executor, [shared, result = std::move(result)]() mutable {
-      (*shared)(std::move(result));
-    });
-  };
-}
 
 // All configured clusters, by name. Owned by the daemon (or a test).
 class ClusterRegistry {

@@ -70,6 +70,8 @@ enum class ErrorAction {
     "No cluster of this name is configured")                                                       \
   X(kFrameTooLarge, -109, "FRAME_TOO_LARGE", kFatalToRequest, true,                                \
     "A frame was longer than the configured maximum")                                              \
+  X(kDeliveryTimedOut, -110, "DELIVERY_TIMED_OUT", kFatalToRequest, true,                          \
+    "The record had no outcome within the producer's delivery timeout")                            \
   /* Kafka protocol codes. */                                                                      \
   X(kUnknownServerError, -1, "UNKNOWN_SERVER_ERROR", kFatalToRequest, true,                        \
     "The broker hit an unexpected error while handling the request")                               \

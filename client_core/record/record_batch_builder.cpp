@@ -170,6 +170,17 @@ Result<Bytes> RecordBatchBuilder::build() {
   return out;
 }
 
+void restampProducerState(Bytes& batch, int64_t producer_id, int16_t producer_epoch,
+                          int32_t base_sequence) {
+  constexpr size_t kProducerIdOffset = 43;
+  uint8_t* p = batch.data() + kProducerIdOffset;
+  p = putBigEndian(p, static_cast<uint64_t>(producer_id), 8);
+  p = putBigEndian(p, static_cast<uint16_t>(producer_epoch), 2);
+  putBigEndian(p, static_cast<uint32_t>(base_sequence), 4);
+  const uint32_t crc = crc32c(ByteView(batch).subspan(kAttributesOffset));
+  putBigEndian(batch.data() + kCrcOffset, crc, 4);
+}
+
 size_t RecordBatchBuilder::maxRecordSize(size_t key_size, size_t value_size,
                                          std::span<const Header> headers) {
   // Worst cases: a 5-byte length, a 10-byte timestamp delta, a 5-byte offset delta and 5-byte

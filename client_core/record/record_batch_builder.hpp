@@ -77,4 +77,9 @@ class RecordBatchBuilder {
   int64_t max_timestamp_ = kNoTimestamp;
 };
 
+// Rewrites the producer id, epoch and base sequence of a batch build() made, and its CRC: a
+// batch keeps its records when an idempotent producer renumbers it after an epoch bump.
+void restampProducerState(protocol::Bytes& batch, int64_t producer_id, int16_t producer_epoch,
+                          int32_t base_sequence);
+
 }  // namespace kafka::record

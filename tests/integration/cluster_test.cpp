@@ -16,6 +16,7 @@ namespace kafka {
 namespace {
 
 using namespace std::chrono_literals;
+using integration::waitUntil;
 
 class ClusterTest : public integration::MockClusterTest {
  protected:
@@ -52,14 +53,6 @@ class ClusterTest : public integration::MockClusterTest {
     return future.get();
   }
 
-  bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return condition();
-  }
 
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;

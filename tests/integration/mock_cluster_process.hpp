@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,10 @@
 namespace kafka::integration {
 
 inline constexpr std::chrono::seconds kDefaultTimeout{10};
+
+// Polls `condition` every few milliseconds until it holds or `limit` passes; its last answer.
+bool waitUntil(const std::function<bool()>& condition,
+               std::chrono::milliseconds limit = kDefaultTimeout);
 
 struct MockClusterOptions {
   int brokers = 1;

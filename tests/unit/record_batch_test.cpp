@@ -306,6 +306,34 @@ TEST(RecordBatchTest, SendsIncompressibleRecordsUncompressed) {
   EXPECT_EQ(text(decoded.batches[0].records[0].value), noise);
 }
 
+TEST(RecordBatchTest, RestampingRenumbersABuiltBatchAndKeepsItsCrcValid) {
+  RecordBatchOptions options;
+  options.compression = Compression::kLz4;
+  RecordBatchBuilder builder(options);
+  builder.setProducerState(7, 0, 40);
+  appendTo(builder, {100, "k", std::string(300, 'v'), {}});
+  appendTo(builder, {101, std::nullopt, "w", {}});
+  auto built = builder.build();
+  ASSERT_TRUE(built.ok());
+  Bytes batch = *built;
+  restampProducerState(batch, 8, 3, 0);
+  Decoded decoded = decodeAll(batch);  // checks the CRC
+  ASSERT_EQ(decoded.batches.size(), 1u);
+  EXPECT_EQ(decoded.batches[0].producer_id, 8);
+  EXPECT_EQ(decoded.batches[0].producer_epoch, 3);
+  EXPECT_EQ(decoded.batches[0].base_sequence, 0);
+  EXPECT_EQ(recordsOf(decoded.batches[0]),
+            (std::vector<TestRecord>{{100, "k", std::string(300, 'v'), {}},
+                                     {101, std::nullopt, "w", {}}}));
+  // Everything but the renumbered fields and the CRC is as built.
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const bool renumbered = (i >= 43 && i < 57) || (i >= kCrcOffset && i < kCrcOffset + 4);
+    if (!renumbered) {
+      EXPECT_EQ(batch[i], (*built)[i]) << "byte " << i;
+    }
+  }
+}
+
 TEST(RecordBatchTest, BuilderStartsAfreshAfterEachBuild) {
   RecordBatchBuilder builder;
   EXPECT_TRUE(builder.empty());
