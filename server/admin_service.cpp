@@ -1,7 +1,6 @@
 #include "server/admin_service.hpp"
 
-#include <sstream>
-
+#include "server/service_status.hpp"
 #include "server/unary_reactor.hpp"
 
 namespace kafka::sidecar {
@@ -11,13 +10,6 @@ void fillError(ErrorCode code, const std::string& context, v1::KafkaError& out) 
   out.set_code(static_cast<int32_t>(code));
   out.set_name(errorName(code));
   out.set_message(context + ": " + std::string(errorDescription(code)));
-}
-
-grpc::Status unknownCluster(const ClusterRegistry& clusters, std::string_view name) {
-  std::ostringstream message;
-  message << "unknown cluster '" << name << "'; configured:";
-  for (const auto& cluster : clusters.all()) message << " '" << cluster->name() << "'";
-  return {grpc::StatusCode::NOT_FOUND, message.str()};
 }
 
 grpc::Status metadataFailed(const std::string& cluster, const Error& error) {

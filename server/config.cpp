@@ -5,6 +5,9 @@
 #include <charconv>
 #include <functional>
 #include <thread>
+#include <type_traits>
+
+#include "client_core/producer/producer.hpp"
 
 namespace kafka::sidecar {
 namespace {
@@ -163,6 +166,54 @@ std::string applyVersionCap(DaemonConfig& config, std::string_view value) {
   return {};
 }
 
+std::string applyAcks(DaemonConfig& config, std::string_view value) {
+  if (value == "all" || value == "-1") {
+    config.producer.acks = producer::Acks::kAll;
+  } else if (value == "1") {
+    config.producer.acks = producer::Acks::kLeader;
+  } else if (value == "0") {
+    config.producer.acks = producer::Acks::kNone;
+  } else {
+    return badValue("acks", value, "all (or -1), 1 or 0");
+  }
+  return {};
+}
+
+std::string applyCompression(DaemonConfig& config, std::string_view value) {
+  for (uint8_t id = 0; id <= record::kMaxCompressionId; ++id) {
+    auto codec = static_cast<record::Compression>(id);
+    if (value == record::compressionName(codec)) {
+      config.producer.compression = codec;
+      return {};
+    }
+  }
+  return badValue("compression", value, "one of none, gzip, snappy, lz4, zstd");
+}
+
+std::string applyIdempotence(DaemonConfig& config, std::string_view value) {
+  if (value != "true" && value != "false") {
+    return badValue("enable-idempotence", value, "true or false");
+  }
+  config.producer.idempotence = value == "true";
+  return {};
+}
+
+// A flag that sets the producer setting `Member` (bytes, or milliseconds for a duration) to an
+// integer from `min` to `max`.
+template <auto Member>
+Apply producerNumber(std::string_view flag, uint64_t min, uint64_t max) {
+  return [flag, min, max](DaemonConfig& config, std::string_view value) -> std::string {
+    auto number = parseInt<uint64_t>(value);
+    if (!number || *number < min || *number > max) {
+      return badValue(flag, value,
+                      "an integer from " + std::to_string(min) + " to " + std::to_string(max));
+    }
+    using Setting = std::remove_reference_t<decltype(config.producer.*Member)>;
+    config.producer.*Member = Setting(*number);
+    return {};
+  };
+}
+
 const std::vector<Flag>& flags() {
   static const std::vector<Flag> kFlags = {
       {"bootstrap-servers", ValueKind::kRequired, applyBootstrap},
@@ -174,10 +225,52 @@ const std::vector<Flag>& flags() {
       {"log-level", ValueKind::kRequired, applyLogLevel},
       {"api-version-cap", ValueKind::kRequired, applyVersionCap},
       {"cluster", ValueKind::kRequired, applyNamedCluster},
+      {"acks", ValueKind::kRequired, applyAcks},
+      {"compression", ValueKind::kRequired, applyCompression},
+      {"linger-ms", ValueKind::kRequired,
+       producerNumber<&producer::ProducerConfig::linger>("linger-ms", 0, kMaxMillisFlag)},
+      {"batch-size", ValueKind::kRequired,
+       producerNumber<&producer::ProducerConfig::batch_size>("batch-size", 1, kMaxSizeFlag)},
+      {"buffer-memory", ValueKind::kRequired,
+       producerNumber<&producer::ProducerConfig::buffer_memory>("buffer-memory", 1,
+                                                                kMaxBufferMemory)},
+      {"max-request-size", ValueKind::kRequired,
+       producerNumber<&producer::ProducerConfig::max_request_size>("max-request-size", 1,
+                                                                   kMaxSizeFlag)},
+      {"enable-idempotence", ValueKind::kRequired, applyIdempotence},
+      {"delivery-timeout-ms", ValueKind::kRequired,
+       producerNumber<&producer::ProducerConfig::delivery_timeout>("delivery-timeout-ms", 1,
+                                                                   kMaxMillisFlag)},
+      {"request-timeout-ms", ValueKind::kRequired,
+       producerNumber<&producer::ProducerConfig::request_timeout>("request-timeout-ms", 1,
+                                                                  kMaxMillisFlag)},
       {"help", ValueKind::kNone, nullptr},
       {"version", ValueKind::kNone, nullptr},
   };
   return kFlags;
+}
+
+// `message` with Kafka's names of producer settings ("linger.ms") replaced by our flags.
+std::string withFlagNames(std::string message) {
+  constexpr std::string_view kProducerFlags[] = {"acks",
+                                                 "batch-size",
+                                                 "buffer-memory",
+                                                 "compression",
+                                                 "linger-ms",
+                                                 "enable-idempotence",
+                                                 "delivery-timeout-ms",
+                                                 "request-timeout-ms",
+                                                 "max-request-size"};
+  for (std::string_view flag : kProducerFlags) {
+    std::string kafka_name(flag);
+    std::replace(kafka_name.begin(), kafka_name.end(), '-', '.');
+    std::string replacement = "--" + std::string(flag);
+    for (size_t at = 0; (at = message.find(kafka_name, at)) != std::string::npos;
+         at += replacement.size()) {
+      message.replace(at, kafka_name.size(), replacement);
+    }
+  }
+  return message;
 }
 
 ParsedArgs failure(std::string message) {
@@ -225,6 +318,7 @@ ParsedArgs parseArgs(std::span<const std::string_view> args) {
   ParsedArgs out;
   bool saw_bootstrap = false;
   bool saw_embedded = false;
+  bool idempotence_asked = false;  // --enable-idempotence=true, as opposed to the default
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (!arg.starts_with("--") || arg.size() == 2) {
@@ -261,12 +355,21 @@ ParsedArgs parseArgs(std::span<const std::string_view> args) {
     }
     saw_bootstrap |= name == "bootstrap-servers";
     saw_embedded |= name == "embedded-broker";
+    if (name == "enable-idempotence") idempotence_asked = out.config.producer.idempotence;
   }
   if (saw_bootstrap && saw_embedded) {
     return failure("--bootstrap-servers and --embedded-broker cannot be used together");
   }
   if (!saw_bootstrap && !saw_embedded) {
     return failure("one of --bootstrap-servers or --embedded-broker is required");
+  }
+  // As in Kafka's clients: idempotence is silently off with acks 0 or 1 by default, but asking
+  // for both is a mistake.
+  if (idempotence_asked && out.config.producer.acks != producer::Acks::kAll) {
+    return failure("--enable-idempotence=true needs --acks=all");
+  }
+  if (Result<void> valid = producer::Producer::validate(out.config.producer); !valid.ok()) {
+    return failure("invalid producer settings: " + withFlagNames(valid.error().message));
   }
   return out;
 }
@@ -303,6 +406,23 @@ Listeners:
   --grpc-listen=ADDR        gRPC: host:port or unix:PATH (default 127.0.0.1:50051)
   --http-listen=ADDR        HTTP /healthz and /readyz: host:port (default 127.0.0.1:8080)
                             Port 0 picks a free port; the bound addresses are logged.
+
+Producer (for Produce and ProduceStream; a call may choose its own acks and compression):
+  --acks=all|1|0            replicas that must have a record before it counts as delivered:
+                            all in-sync ones, the leader, or none (default all)
+  --compression=CODEC       none, gzip, snappy, lz4 or zstd (default none)
+  --linger-ms=N             how long a batch that is not full waits for more records (default 5)
+  --batch-size=BYTES        a partition's batch is sent once it holds this much (default 1000000)
+  --buffer-memory=BYTES     records held until their delivery is reported, all partitions
+                            together; when it is full, callers wait (default 67108864)
+  --max-request-size=BYTES  the largest Produce request, and so the largest record
+                            (default 1048576)
+  --enable-idempotence=B    true or false: a retried batch is never written twice; needs
+                            --acks=all, and is off with other acks (default true)
+  --delivery-timeout-ms=N   how long a record may take to be delivered, retries included, before
+                            it is reported failed (default 120000)
+  --request-timeout-ms=N    how long a broker may take to answer a Produce request
+                            (default 30000)
 
 Other:
   --client-id=ID            client.id sent to Kafka (default kafka-sidecar)

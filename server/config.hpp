@@ -15,6 +15,7 @@
 
 #include "client_core/common/log.hpp"
 #include "client_core/net/host_port.hpp"
+#include "client_core/producer/producer_config.hpp"
 #include "client_core/protocol/api.hpp"
 
 namespace kafka::sidecar {
@@ -40,11 +41,17 @@ struct DaemonConfig {
   // Highest version to use per API, below what negotiation would pick (for brokers that
   // advertise a version they serve badly).
   std::map<protocol::ApiKey, int16_t> api_version_caps;
+  // The settings of every producer; a call may override acks and compression. Valid by
+  // Producer::validate() once parsed.
+  producer::ProducerConfig producer;
 };
 
 // Limits enforced on flag values.
 inline constexpr int kMaxEmbeddedBrokers = 64;
 inline constexpr unsigned kMaxThreads = 256;
+inline constexpr uint64_t kMaxMillisFlag = 2'147'483'647;  // Kafka's limit for its *.ms settings
+inline constexpr uint64_t kMaxSizeFlag = 2'147'483'647;    // batch.size, max.request.size
+inline constexpr uint64_t kMaxBufferMemory = uint64_t{1} << 40;
 
 struct ParsedArgs {
   enum class Action { kRun, kHelp, kVersion, kError };

@@ -18,6 +18,8 @@
 #include "client_core/common/log.hpp"
 #include "server/admin_service.hpp"
 #include "server/http_server.hpp"
+#include "server/producer_pool.hpp"
+#include "server/producer_service.hpp"
 #include "tools/mock_cluster/mock_cluster.hpp"
 
 namespace kafka::sidecar {
@@ -103,6 +105,7 @@ void Daemon::start() {
     configs.push_back(std::move(cluster));
     clusters_ = std::make_unique<ClusterRegistry>(io_.get_executor(), std::move(configs));
     clusters_->startAll();
+    producers_ = std::make_unique<ProducerPool>(io_.get_executor(), config_.producer);
     startGrpc();
     startHttp();
 
@@ -116,6 +119,7 @@ void Daemon::start() {
 
 void Daemon::startGrpc() {
   admin_ = std::make_unique<AdminService>(*clusters_);
+  producer_service_ = std::make_unique<ProducerService>(*clusters_, *producers_);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -125,15 +129,17 @@ void Daemon::startGrpc() {
   int selected_port = 0;
   builder.AddListeningPort(config_.grpc_listen, grpc::InsecureServerCredentials(), &selected_port);
   builder.RegisterService(admin_.get());
+  builder.RegisterService(producer_service_.get());
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || selected_port == 0) {
     grpc_server_.reset();
     throw std::runtime_error("cannot listen for gRPC on " + config_.grpc_listen);
   }
   // Not serving until the clusters are ready; publishReadiness() takes it from here. Naming the
-  // Admin service registers it, so that checks of "kafka.sidecar.v1.Admin" work as well as "".
+  // services registers them, so that checks of "kafka.sidecar.v1.Admin" work as well as "".
   grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
   health->SetServingStatus(v1::Admin::service_full_name(), false);
+  health->SetServingStatus(v1::Producer::service_full_name(), false);
   health->SetServingStatus(false);
 
   if (config_.grpc_listen.starts_with("unix:")) {
@@ -241,10 +247,17 @@ void Daemon::shutdown() {
     boost::system::error_code ignored;
     signals_.cancel(ignored);
   });
+  // New produce calls are refused from here on, and open produce streams end once the acks of
+  // what they sent are written. The producers send what they hold at once, and fail what is left
+  // within the grace period, so that in-flight produce calls are answered for every record.
+  if (producer_service_) producer_service_->drain();
+  if (producers_) producers_->startClose(kProducerCloseTimeout);
   // In-flight calls finish on their own within the grace period; the rest are cancelled, which
-  // finishes them at once (see UnaryReactor).
+  // finishes them (see UnaryReactor and ProducerService).
   if (grpc_server_) grpc_server_->Shutdown(std::chrono::system_clock::now() + kGrpcGrace);
   if (http_) http_->stop();
+  // Records of cancelled calls are still being delivered: they need the clusters up.
+  if (producers_) producers_->waitClosed(kProducerCloseTimeout + std::chrono::seconds(1));
   if (clusters_) clusters_->stopAll();
 
   work_.reset();

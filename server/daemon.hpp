@@ -1,15 +1,19 @@
 // Daemon: the whole kafka-sidecar process behind main(): the io_context and its thread pool, the
-// configured Kafka clusters, the optional embedded test cluster, the gRPC server (Admin,
-// grpc.health.v1, reflection) and the HTTP probe server.
+// configured Kafka clusters and their producers, the optional embedded test cluster, the gRPC
+// server (Admin, Producer, grpc.health.v1, reflection) and the HTTP probe server.
 //
 // Readiness: the daemon is ready when every cluster is ready() (fresh metadata). /readyz and the
 // grpc.health.v1 serving status (NOT_SERVING until ready) both follow it; /healthz only says the
 // process is alive.
 //
 // Lifecycle: construct, start(), then wait(), which returns after SIGTERM, SIGINT or
-// requestStop() once everything has shut down. Shutdown runs in two phases: stop accepting and
-// cancel (in-flight gRPC calls get a grace period, then are cancelled), then let the I/O threads
-// drain, and stop the io_context outright if they have not within a bounded time.
+// requestStop() once everything has shut down. Shutdown runs in phases, each bounded in time:
+//   1. stop accepting: new produce calls fail UNAVAILABLE, open produce streams end once their
+//      acks are written, and the producers send what they hold at once and fail what is left
+//      after a timeout shorter than the grace period that in-flight gRPC calls get before they
+//      are cancelled;
+//   2. once the producers are done, the clusters close their connections and the I/O threads
+//      drain; the io_context is stopped outright if they have not within a bounded time.
 //
 // Owned by main() (or a test). start() and wait() are called from one thread, which is not an
 // I/O thread; requestStop() and the accessors may be called from any thread.
@@ -43,6 +47,8 @@ namespace kafka::sidecar {
 
 class AdminService;
 class HttpServer;
+class ProducerPool;
+class ProducerService;
 
 struct Readiness {
   bool ready = false;
@@ -74,11 +80,16 @@ class Daemon {
   // The embedded cluster's "host:port,..." list; empty without --embedded-broker.
   std::string embeddedBootstraps() const;
   Readiness readiness() const;
+  // Valid after start().
+  const ProducerPool& producersForTest() const { return *producers_; }
 
   // How long in-flight gRPC calls get to finish on shutdown before they are cancelled, and how
   // long the I/O threads then get to drain before the io_context is stopped outright.
   static constexpr std::chrono::seconds kGrpcGrace{5};
   static constexpr std::chrono::seconds kDrainTimeout{5};
+  // How long the producers get to deliver what they hold; shorter than kGrpcGrace, so that
+  // produce calls can still be answered.
+  static constexpr std::chrono::seconds kProducerCloseTimeout{4};
   // How often readiness is re-evaluated for the gRPC health status.
   static constexpr std::chrono::milliseconds kReadinessPoll{200};
 
@@ -101,7 +112,9 @@ class Daemon {
 
   std::unique_ptr<mock::MockCluster> embedded_;
   std::unique_ptr<ClusterRegistry> clusters_;
+  std::unique_ptr<ProducerPool> producers_;
   std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<ProducerService> producer_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<HttpServer> http_;
 

@@ -210,7 +210,7 @@ Producer::AppendOutcome Producer::appendRecords(const std::shared_ptr<Submission
     if (now >= sub.deadline) {
       failRecord(sub, index, rec.topic, kAnyPartition,
                  Error{ErrorCode::kDeliveryTimedOut,
-                       "record " + std::to_string(index) + " for topic " + std::string(rec.topic) +
+                       "the record for topic " + std::string(rec.topic) +
                            " waited delivery.timeout.ms (" +
                            std::to_string(config_.delivery_timeout.count()) +
                            " ms) for buffer memory or topic metadata; it was never sent"});
@@ -219,8 +219,7 @@ Producer::AppendOutcome Producer::appendRecords(const std::shared_ptr<Submission
     if (topic == nullptr || topic->name != rec.topic) {
       if (auto problem = topicNameProblem(rec.topic)) {
         failRecord(sub, index, rec.topic, kAnyPartition,
-                   Error{ErrorCode::kInvalidTopicException,
-                         "record " + std::to_string(index) + ": " + *problem});
+                   Error{ErrorCode::kInvalidTopicException, *problem});
         continue;
       }
       topic = &topicFor(rec.topic);
@@ -239,10 +238,9 @@ Producer::AppendOutcome Producer::appendRecords(const std::shared_ptr<Submission
       partition = rec.key ? partitionForKey(*rec.key, topic->partition_count)
                           : sticky_.partition(topic->name, topic->partition_count);
     } else if (partition < 0 || partition >= topic->partition_count) {
-      failRecord(sub, index, topic->name, kAnyPartition,
+      failRecord(sub, index, topic->name, partition,
                  Error{ErrorCode::kUnknownTopicOrPartition,
-                       "record " + std::to_string(index) + ": partition " +
-                           std::to_string(partition) + " of topic " + topic->name +
+                       "partition " + std::to_string(partition) + " of topic " + topic->name +
                            " does not exist (the topic has " +
                            std::to_string(topic->partition_count) + " partitions)"});
       continue;
@@ -253,7 +251,7 @@ Producer::AppendOutcome Producer::appendRecords(const std::shared_ptr<Submission
     if (size + record::kBatchHeaderSize > config_.max_request_size) {
       failRecord(sub, index, topic->name, partition,
                  Error{ErrorCode::kMessageTooLarge,
-                       "record " + std::to_string(index) + " for topic " + topic->name + " is " +
+                       "the record for topic " + topic->name + " is " +
                            std::to_string(size) + " bytes encoded, more than max.request.size (" +
                            std::to_string(config_.max_request_size) + " bytes)"});
       continue;
@@ -291,9 +289,7 @@ Producer::AppendOutcome Producer::appendRecords(const std::shared_ptr<Submission
         rec.timestamp_ms == record::kNoTimestamp ? sub.send_time_ms : rec.timestamp_ms;
     auto appended = batch.builder->append(timestamp, rec.key, rec.value, rec.headers);
     if (!appended.ok()) {
-      failRecord(sub, index, topic->name, partition,
-                 Error{appended.error().code,
-                       "record " + std::to_string(index) + ": " + appended.error().message});
+      failRecord(sub, index, topic->name, partition, appended.error());
       continue;
     }
     if (batch.runs.empty() || batch.runs.back().submission != submission) {

@@ -69,7 +69,9 @@ struct OutgoingRecord {
 // What became of some records of one send(): all of one partition, consecutive in its log.
 struct DeliveryReport {
   std::string_view topic;
-  int32_t partition = kAnyPartition;  // kAnyPartition when the records never got one
+  // kAnyPartition when the records never got one; for a partition that does not exist, the one
+  // they asked for.
+  int32_t partition = kAnyPartition;
   Error error;                        // code kNone when delivered
   // The offset of indices[0]; the others follow one by one. -1 when the broker did not say
   // (acks=0, or a retry the broker recognised as a duplicate of a written batch).

@@ -10,156 +10,28 @@
 // correct, and only our reader can prove we understood theirs.
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <chrono>
-#include <cstdio>
-#include <future>
-#include <ostream>
+#include <memory>
 #include <set>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include "client_core/cluster/cluster.hpp"
-#include "client_core/net/host_port.hpp"
 #include "client_core/record/record_batch_builder.hpp"
 #include "client_core/record/record_batch_reader.hpp"
 #include "tests/integration/mock_cluster_process.hpp"
+#include "tests/interop/direct_client.hpp"
 #include "tests/interop/peer_process.hpp"
+#include "tests/interop/peer_record.hpp"
 
 namespace kafka::interop {
 namespace {
 
-using namespace std::chrono_literals;
 using protocol::Bytes;
 using protocol::ByteView;
 using record::Compression;
 
-const std::string kPythonPeer = KS_SOURCE_DIR "/tests/interop/kafka_python_peer.py";
-constexpr Compression kCodecs[] = {Compression::kNone, Compression::kGzip, Compression::kSnappy,
-                                   Compression::kLz4, Compression::kZstd};
-
-std::string codecName(Compression codec) {
-  return std::string(record::compressionName(codec));
-}
-
-// A record as produced or consumed, with owned bytes.
-struct PeerRecord {
-  int64_t offset = 0;
-  int64_t timestamp = 0;
-  std::optional<std::string> key;
-  std::optional<std::string> value;
-  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
-  bool operator==(const PeerRecord&) const = default;
-};
-
-std::string printable(const std::optional<std::string>& s) {
-  if (!s) return "null";
-  std::string out = "\"";
-  for (unsigned char c : *s) {
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    }
-  }
-  return out + "\"";
-}
-
-void PrintTo(const PeerRecord& r, std::ostream* os) {
-  *os << "{offset " << r.offset << ", ts " << r.timestamp << ", key " << printable(r.key)
-      << ", value " << printable(r.value) << ", headers [";
-  for (const auto& [name, value] : r.headers) *os << name << "=" << printable(value) << " ";
-  *os << "]}";
-}
-
-std::optional<std::string> copyOf(const std::optional<ByteView>& b) {
-  if (!b) return std::nullopt;
-  return std::string(reinterpret_cast<const char*>(b->data()), b->size());
-}
-
 ByteView bytesOf(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
-// kafka_python_peer.py's line format: "=" + hex for bytes, "-" for null.
-std::string encodeField(const std::optional<std::string>& s) {
-  if (!s) return "-";
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out = "=";
-  for (unsigned char c : *s) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
-std::optional<std::string> decodeField(const std::string& field, bool& ok) {
-  if (field == "-") return std::nullopt;
-  if (field.empty() || field[0] != '=' || field.size() % 2 == 0) {
-    ok = false;
-    return std::nullopt;
-  }
-  std::string out;
-  for (size_t i = 1; i + 1 < field.size(); i += 2) {
-    out += static_cast<char>(std::stoi(field.substr(i, 2), nullptr, 16));
-  }
-  return out;
-}
-
-std::string toLines(const std::vector<PeerRecord>& records) {
-  std::string out;
-  for (const PeerRecord& r : records) {
-    out += std::to_string(r.offset) + " " + std::to_string(r.timestamp) + " " + encodeField(r.key) +
-           " " + encodeField(r.value) + " " + std::to_string(r.headers.size());
-    for (const auto& [name, value] : r.headers)
-      out += " " + encodeField(name) + " " + encodeField(value);
-    out += "\n";
-  }
-  return out;
-}
-
-std::vector<PeerRecord> fromLines(const std::string& text) {
-  std::vector<PeerRecord> out;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    std::istringstream fields(line);
-    PeerRecord r;
-    std::string key, value;
-    size_t count = 0;
-    fields >> r.offset >> r.timestamp >> key >> value >> count;
-    bool ok = static_cast<bool>(fields);
-    r.key = decodeField(key, ok);
-    r.value = decodeField(value, ok);
-    for (size_t i = 0; i < count && ok; ++i) {
-      std::string name, header_value;
-      fields >> name >> header_value;
-      auto decoded_name = decodeField(name, ok);
-      r.headers.emplace_back(decoded_name.value_or(""), decodeField(header_value, ok));
-    }
-    EXPECT_TRUE(ok && fields) << "bad line from the peer: " << line;
-    out.push_back(r);
-  }
-  return out;
-}
-
-// Compressible filler: peers send batches uncompressed when compression does not pay.
-std::string filler(int i) {
-  std::string out;
-  for (int k = 0; k < 6; ++k) out += "lorem ipsum dolor sit amet " + std::to_string(i % 4) + " ";
-  return out;
-}
-
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 class RecordInteropTest : public integration::MockClusterTest,
@@ -169,153 +41,20 @@ class RecordInteropTest : public integration::MockClusterTest,
 
   RecordInteropTest()
       : MockClusterTest(
-            {.brokers = 3, .topics = {{"from-kcat", 1}, {"from-python", 1}, {"to-peers", 1}}}),
-        work_(io_.get_executor()),
-        thread_([this] { io_.run(); }) {}
-  ~RecordInteropTest() override {
-    work_.reset();
-    thread_.join();
-  }
+            {.brokers = 3, .topics = {{"from-kcat", 1}, {"from-python", 1}, {"to-peers", 1}}}) {}
 
   void SetUp() override {
     MockClusterTest::SetUp();
-    ClusterConfig config;
-    auto servers = net::parseHostPortList(bootstrap());
-    ASSERT_TRUE(servers.ok());
-    for (const auto& s : *servers) config.bootstrap_servers.push_back(s.toString());
-    config.connection.request_timeout = 10s;
-    config.connection.version_caps[protocol::ApiKey::kListOffsets] = 3;
-    cluster_ = std::make_shared<Cluster>(io_.get_executor(), config);
+    client_ = std::make_unique<DirectClient>(bootstrap());
   }
 
   // Our connections close before the broker goes away.
   void TearDown() override {
-    if (cluster_) cluster_->stop();
+    client_.reset();
     MockClusterTest::TearDown();
   }
 
-  template <protocol::ApiDefinition A>
-  Result<typename A::Response> send(const std::shared_ptr<net::BrokerConnection>& connection,
-                                    typename A::Request request) {
-    auto promise = std::make_shared<std::promise<Result<typename A::Response>>>();
-    auto future = promise->get_future();
-    connection->request<A>(std::move(request), [promise](Result<typename A::Response> r) {
-      promise->set_value(std::move(r));
-    });
-    if (future.wait_for(20s) != std::future_status::ready) {
-      return Error{ErrorCode::kRequestTimedOutLocally, "no answer within 20 s"};
-    }
-    return future.get();
-  }
-
-  // The connection to the leader of partition 0 of `topic`, found through metadata.
-  std::shared_ptr<net::BrokerConnection> leaderOf(const std::string& topic,
-                                                  ConnectionPurpose purpose) {
-    std::promise<Result<MetadataPtr>> promise;
-    auto future = promise.get_future();
-    cluster_->refreshMetadata(
-        {topic}, [&promise](Result<MetadataPtr> r) { promise.set_value(std::move(r)); });
-    if (future.wait_for(20s) != std::future_status::ready) return nullptr;
-    auto metadata = future.get();
-    if (!metadata.ok()) return nullptr;
-    const TopicInfo* info = (*metadata)->topic(topic);
-    if (info == nullptr || info->partitions.empty()) return nullptr;
-    return cluster_->connection(info->partitions[0].leader, purpose);
-  }
-
-  // Fetches partition 0 of `topic` from offset 0 until `count` records arrived, decoding every
-  // batch with CRC checks. The codecs of the batches seen go to `codecs`.
-  std::vector<PeerRecord> fetchRecords(const std::string& topic, size_t count,
-                                       std::set<Compression>& codecs) {
-    std::vector<PeerRecord> out;
-    auto connection = leaderOf(topic, ConnectionPurpose::kFetch);
-    EXPECT_NE(connection, nullptr);
-    if (!connection) return out;
-    int64_t offset = 0;
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
-      protocol::FetchRequest request;
-      request.max_wait_ms = 100;
-      request.min_bytes = 1;
-      request.max_bytes = 16 << 20;
-      protocol::FetchRequest::Partition partition;
-      partition.partition = 0;
-      partition.fetch_offset = offset;
-      partition.partition_max_bytes = 8 << 20;
-      protocol::FetchRequest::Topic wanted;
-      wanted.topic = topic;
-      wanted.partitions.push_back(partition);
-      request.topics.push_back(wanted);
-      auto response = send<protocol::FetchApi>(connection, request);
-      EXPECT_TRUE(response.ok()) << response.error().toString();
-      if (!response.ok()) return out;
-      EXPECT_EQ(response->error_code, 0);
-      if (response->responses.size() != 1 || response->responses[0].partitions.size() != 1) {
-        ADD_FAILURE() << "unexpected Fetch response shape";
-        return out;
-      }
-      const auto& data = response->responses[0].partitions[0];
-      EXPECT_EQ(data.error_code, 0);
-      if (data.error_code != 0 || !data.records) return out;
-      record::RecordBatchReader reader(*data.records);
-      record::RecordBatch batch;
-      while (true) {
-        auto next = reader.next(batch);
-        if (!next.ok()) {
-          ADD_FAILURE() << next.error().toString();
-          return out;
-        }
-        if (!*next) break;
-        EXPECT_EQ(batch.magic, 2);
-        EXPECT_FALSE(batch.isControl());
-        codecs.insert(batch.compression());
-        for (const record::Record& r : batch.records) {
-          if (r.offset < offset) continue;
-          PeerRecord p{r.offset, r.timestamp, copyOf(r.key), copyOf(r.value), {}};
-          for (const record::Header& h : r.headers) {
-            p.headers.emplace_back(std::string(h.key), copyOf(h.value));
-          }
-          out.push_back(std::move(p));
-        }
-        offset = batch.nextOffset();
-      }
-      EXPECT_FALSE(reader.endedWithPartialBatch()) << "the mock returns whole batches";
-    }
-    return out;
-  }
-
-  // Produces one batch to partition 0 of `topic` with acks=-1; returns its base offset.
-  int64_t produceBatch(const std::string& topic, Bytes batch) {
-    auto connection = leaderOf(topic, ConnectionPurpose::kControl);
-    EXPECT_NE(connection, nullptr);
-    if (!connection) return -1;
-    protocol::ProduceRequest request;
-    request.acks = -1;
-    request.timeout_ms = 10000;
-    protocol::ProduceRequest::PartitionData partition;
-    partition.index = 0;
-    auto owner = std::make_shared<const Bytes>(std::move(batch));
-    partition.records = protocol::Records{owner, ByteView(*owner)};
-    protocol::ProduceRequest::TopicData data;
-    data.name = topic;
-    data.partition_data.push_back(partition);
-    request.topic_data.push_back(data);
-    auto response = send<protocol::ProduceApi>(connection, request);
-    EXPECT_TRUE(response.ok()) << response.error().toString();
-    if (!response.ok() || response->responses.size() != 1 ||
-        response->responses[0].partition_responses.size() != 1) {
-      ADD_FAILURE() << "no partition response";
-      return -1;
-    }
-    const auto& result = response->responses[0].partition_responses[0];
-    EXPECT_EQ(result.error_code, 0);
-    return result.base_offset;
-  }
-
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::thread thread_;
-  std::shared_ptr<Cluster> cluster_;
+  std::unique_ptr<DirectClient> client_;
 };
 
 TEST_P(RecordInteropTest, WeDecodeWhatKcatProduced) {
@@ -359,7 +98,7 @@ TEST_P(RecordInteropTest, WeDecodeWhatKcatProduced) {
   const int64_t after = nowMs();
 
   std::set<Compression> codecs;
-  std::vector<PeerRecord> fetched = fetchRecords("from-kcat", kRecords, codecs);
+  std::vector<PeerRecord> fetched = client_->fetchRecords("from-kcat", kRecords, codecs);
   ASSERT_EQ(fetched.size(), expected.size());
   for (size_t i = 0; i < fetched.size(); ++i) {
     // kcat stamps records with the time it produced them.
@@ -395,7 +134,7 @@ TEST_P(RecordInteropTest, WeDecodeWhatKafkaPythonProduced) {
   ASSERT_TRUE(produced.ok()) << produced.describe();
 
   std::set<Compression> codecs;
-  std::vector<PeerRecord> fetched = fetchRecords("from-python", kRecords, codecs);
+  std::vector<PeerRecord> fetched = client_->fetchRecords("from-python", kRecords, codecs);
   EXPECT_EQ(fetched, expected);
   EXPECT_EQ(codecs, std::set<Compression>{codec});
 }
@@ -461,7 +200,7 @@ TEST_P(RecordInteropTest, PeersReadWhatWeProduced) {
     auto batch = builder.build();
     ASSERT_TRUE(batch.ok()) << batch.error().message;
     EXPECT_EQ(static_cast<Compression>((*batch)[22] & 0x07), codec) << "compression took effect";
-    EXPECT_EQ(produceBatch("to-peers", std::move(*batch)), static_cast<int64_t>(start));
+    EXPECT_EQ(client_->produceBatch("to-peers", std::move(*batch)), static_cast<int64_t>(start));
   }
 
   PeerRun kcat =

@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kafka::sidecar {
@@ -199,6 +201,24 @@ TEST(ConfigTest, BadValuesNameFlagAndValue) {
       {"log-level", "verbose"},
       {"log-level", "off"},
       {"log-level", "INFO"},
+      {"acks", "2"},
+      {"acks", "ALL"},
+      {"acks", ""},
+      {"compression", "brotli"},
+      {"compression", "GZIP"},
+      {"linger-ms", "-1"},
+      {"linger-ms", "1.5"},
+      {"linger-ms", "2147483648"},
+      {"batch-size", "0"},
+      {"batch-size", "1k"},
+      {"buffer-memory", "0"},
+      {"buffer-memory", "1099511627777"},
+      {"max-request-size", "x"},
+      {"enable-idempotence", "yes"},
+      {"enable-idempotence", "1"},
+      {"delivery-timeout-ms", "0"},
+      {"request-timeout-ms", ""},
+      {"request-timeout-ms", "99999999999999999999"},
   };
   for (const auto& [flag, value] : cases) {
     std::string arg = "--" + std::string(flag) + "=" + std::string(value);
@@ -210,6 +230,106 @@ TEST(ConfigTest, BadValuesNameFlagAndValue) {
     EXPECT_NE(message.find("'" + std::string(value) + "'"), std::string::npos)
         << arg << ": " << message;
   }
+}
+
+TEST(ConfigTest, ProducerDefaults) {
+  ParsedArgs parsed = parse({"--embedded-broker"});
+  ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
+  const producer::ProducerConfig& config = parsed.config.producer;
+  const producer::ProducerConfig defaults;
+  EXPECT_EQ(config.acks, producer::Acks::kAll);
+  EXPECT_EQ(config.compression, record::Compression::kNone);
+  EXPECT_TRUE(config.idempotent());
+  EXPECT_EQ(config.linger, defaults.linger);
+  EXPECT_EQ(config.batch_size, defaults.batch_size);
+  EXPECT_EQ(config.buffer_memory, defaults.buffer_memory);
+  EXPECT_EQ(config.max_request_size, defaults.max_request_size);
+  EXPECT_EQ(config.delivery_timeout, defaults.delivery_timeout);
+  EXPECT_EQ(config.request_timeout, defaults.request_timeout);
+
+  // The help text states the same defaults.
+  std::string help = usageText();
+  const std::vector<std::string> stated = {
+      "(default all)",
+      "(default none)",
+      "(default " + std::to_string(defaults.linger.count()) + ")",
+      "(default " + std::to_string(defaults.batch_size) + ")",
+      "(default " + std::to_string(defaults.buffer_memory) + ")",
+      "(default " + std::to_string(defaults.max_request_size) + ")",
+      "(default " + std::to_string(defaults.delivery_timeout.count()) + ")",
+      "(default " + std::to_string(defaults.request_timeout.count()) + ")"};
+  for (const std::string& text : stated) {
+    EXPECT_NE(help.find(text), std::string::npos) << text;
+  }
+}
+
+TEST(ConfigTest, EveryProducerFlag) {
+  ParsedArgs parsed = parse({"--embedded-broker", "--acks=1", "--compression", "zstd",
+                             "--linger-ms=0", "--batch-size", "16384", "--buffer-memory=33554432",
+                             "--max-request-size=2097152", "--enable-idempotence=false",
+                             "--delivery-timeout-ms", "60000", "--request-timeout-ms=10000"});
+  ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
+  const producer::ProducerConfig& config = parsed.config.producer;
+  EXPECT_EQ(config.acks, producer::Acks::kLeader);
+  EXPECT_EQ(config.compression, record::Compression::kZstd);
+  EXPECT_EQ(config.linger, std::chrono::milliseconds(0));
+  EXPECT_EQ(config.batch_size, 16384u);
+  EXPECT_EQ(config.buffer_memory, 33554432u);
+  EXPECT_EQ(config.max_request_size, 2097152u);
+  EXPECT_FALSE(config.idempotence);
+  EXPECT_EQ(config.delivery_timeout, std::chrono::milliseconds(60000));
+  EXPECT_EQ(config.request_timeout, std::chrono::milliseconds(10000));
+}
+
+// Parses --FLAG=TEXT for each of `cases` and expects the producer setting `Member` to be the
+// value paired with TEXT.
+template <auto Member, class Value>
+void expectEachValue(std::string_view flag,
+                     std::initializer_list<std::pair<std::string_view, Value>> cases) {
+  for (const auto& [text, value] : cases) {
+    std::string arg = "--" + std::string(flag) + "=" + std::string(text);
+    ParsedArgs parsed = parse({"--embedded-broker", arg});
+    ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
+    EXPECT_EQ(parsed.config.producer.*Member, value) << arg;
+  }
+}
+
+TEST(ConfigTest, EveryAcksAndCompressionValue) {
+  using producer::Acks;
+  expectEachValue<&producer::ProducerConfig::acks, Acks>(
+      "acks", {{"all", Acks::kAll}, {"-1", Acks::kAll}, {"1", Acks::kLeader}, {"0", Acks::kNone}});
+  using record::Compression;
+  expectEachValue<&producer::ProducerConfig::compression, Compression>(
+      "compression", {{"none", Compression::kNone},
+                      {"gzip", Compression::kGzip},
+                      {"snappy", Compression::kSnappy},
+                      {"lz4", Compression::kLz4},
+                      {"zstd", Compression::kZstd}});
+}
+
+// Idempotence is off with acks 0 or 1 unless asked for, and asking for it with them is an error.
+TEST(ConfigTest, IdempotenceNeedsAcksAll) {
+  ParsedArgs leader = parse({"--embedded-broker", "--acks=1"});
+  ASSERT_EQ(leader.action, Action::kRun) << leader.error;
+  EXPECT_FALSE(leader.config.producer.idempotent());
+  EXPECT_EQ(errorOf({"--embedded-broker", "--enable-idempotence=true", "--acks=0"}),
+            "--enable-idempotence=true needs --acks=all");
+  ParsedArgs off = parse({"--embedded-broker", "--enable-idempotence=false", "--acks=0"});
+  EXPECT_EQ(off.action, Action::kRun) << off.error;
+}
+
+// Values that are fine alone but do not fit together: the producer's own check, in flag names.
+TEST(ConfigTest, ProducerSettingsMustFitTogether) {
+  EXPECT_EQ(errorOf({"--embedded-broker", "--buffer-memory=2000000", "--max-request-size=3000000"}),
+            "invalid producer settings: --buffer-memory (2000000) must be at least "
+            "--max-request-size (3000000)");
+  std::string message =
+      errorOf({"--embedded-broker", "--delivery-timeout-ms=1000", "--request-timeout-ms=2000"});
+  EXPECT_NE(message.find("--delivery-timeout-ms (1000)"), std::string::npos) << message;
+  EXPECT_NE(message.find("--linger-ms + --request-timeout-ms (2005)"), std::string::npos)
+      << message;
+  EXPECT_NE(errorOf({"--embedded-broker", "--max-request-size=1000"}).find("--max-request-size"),
+            std::string::npos);
 }
 
 TEST(ConfigTest, LongClientIdIsRejected) {

@@ -1,6 +1,7 @@
-// ksctl in-process: argument handling, and its exact output against a fake Admin server whose
-// answers carry what the mock cluster cannot produce (racks, a controller, internal topics,
-// errors, offline replicas, leader epochs).
+// ksctl in-process: argument handling, and its exact output against fake Admin and Producer
+// servers whose answers carry what the mock cluster cannot produce (racks, a controller, internal
+// topics, errors, offline replicas, leader epochs, failed records); then `ksctl produce` against a
+// Daemon with an embedded broker, with what it wrote read back by kcat.
 #include "tools/ksctl/ksctl.hpp"
 
 #include <grpcpp/security/server_credentials.h>
@@ -8,15 +9,21 @@
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "kafka/sidecar/v1/admin.grpc.pb.h"
+#include "kafka/sidecar/v1/producer.grpc.pb.h"
+#include "server/daemon.hpp"
+#include "tests/server/test_support.hpp"
 #include "tools/ksctl/commands.hpp"
 
 namespace kafka::ksctl {
 namespace {
 
 namespace v1 = kafka::sidecar::v1;
+using sidecar::testing::ChildProcess;
 
 struct KsctlRun {
   int exit_code;
@@ -24,10 +31,11 @@ struct KsctlRun {
   std::string err;
 };
 
-KsctlRun ksctl(std::vector<std::string_view> args) {
+KsctlRun ksctl(std::vector<std::string_view> args, const std::string& input = "") {
+  std::istringstream in(input);
   std::ostringstream out;
   std::ostringstream err;
-  int code = runKsctl(args, out, err);
+  int code = runKsctl(args, out, err, in);
   return {code, out.str(), err.str()};
 }
 
@@ -89,6 +97,78 @@ class FakeAdmin final : public v1::Admin::Service {
   std::string last_cluster;
 };
 
+// Keeps every ProduceStream message and acks each as it is read. Records whose value starts
+// with "fail" fail with UNKNOWN_TOPIC_OR_PARTITION, one ack each on partition 7; the others are
+// delivered in one ack on partition 0. The cluster name selects other behaviours:
+//   "grouped"  the failures of a message share one ack, without a partition
+//   "down"     the call ends with UNAVAILABLE after the first message
+//   "silent"   nothing is acked; the call ends only when the client cancels it
+class FakeProducer final : public v1::Producer::Service {
+ public:
+  grpc::Status ProduceStream(grpc::ServerContext* context,
+                             grpc::ServerReaderWriter<v1::ProduceStreamResponse,
+                                                      v1::ProduceStreamRequest>* stream) override {
+    v1::ProduceStreamRequest message;
+    while (stream->Read(&message)) {
+      {
+        std::lock_guard lock(mutex_);
+        messages_.push_back(message);
+      }
+      if (message.cluster() == "down") return {grpc::StatusCode::UNAVAILABLE, "no broker"};
+      if (message.cluster() == "silent") continue;
+      v1::ProduceStreamResponse response;
+      v1::ProduceAck* delivered = nullptr;
+      v1::ProduceAck* failed = nullptr;
+      for (const v1::ProduceRecord& record : message.records()) {
+        if (!record.value().starts_with("fail")) {
+          if (delivered == nullptr) {
+            delivered = response.add_acks();
+            delivered->set_topic(message.topic());
+            delivered->set_base_offset(next_offset_);
+          }
+          delivered->add_ids(record.id());
+          ++next_offset_;
+          continue;
+        }
+        const bool grouped = message.cluster() == "grouped";
+        v1::ProduceAck* ack = grouped ? failed : nullptr;
+        if (ack == nullptr) {
+          ack = response.add_acks();
+          ack->set_topic(message.topic());
+          ack->set_partition(grouped ? -1 : 7);
+          ack->set_base_offset(-1);
+          ack->mutable_error()->set_code(3);
+          ack->mutable_error()->set_name("UNKNOWN_TOPIC_OR_PARTITION");
+          ack->mutable_error()->set_message("no such partition");
+          if (grouped) failed = ack;
+        }
+        ack->add_ids(record.id());
+      }
+      if (response.acks_size() > 0 && !stream->Write(response)) break;
+    }
+    if (!messages().empty() && messages().front().cluster() == "silent") {
+      sidecar::testing::waitUntil([&] { return context->IsCancelled(); });
+      return grpc::Status::CANCELLED;
+    }
+    return grpc::Status::OK;
+  }
+
+  std::vector<v1::ProduceStreamRequest> messages() const {
+    std::lock_guard lock(mutex_);
+    return messages_;
+  }
+  std::vector<size_t> messageSizes() const {
+    std::vector<size_t> sizes;
+    for (const auto& message : messages()) sizes.push_back(message.records_size());
+    return sizes;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<v1::ProduceStreamRequest> messages_;
+  int64_t next_offset_ = 0;
+};
+
 class KsctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -96,6 +176,7 @@ class KsctlTest : public ::testing::Test {
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(&fake_);
+    builder.RegisterService(&producer_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(port, 0);
@@ -105,6 +186,7 @@ class KsctlTest : public ::testing::Test {
   void TearDown() override { server_->Shutdown(); }
 
   FakeAdmin fake_;
+  FakeProducer producer_;
   std::unique_ptr<grpc::Server> server_;
   std::string addr_;
 };
@@ -159,6 +241,239 @@ TEST_F(KsctlTest, RpcErrorIsPrintedWithCode) {
   EXPECT_EQ(run.err, "ksctl: UNAVAILABLE: no broker\n");
 }
 
+// What ksctl sends: ids are line numbers, keys split at the first separator, the same headers
+// (in order, null and empty kept apart) and partition on every record, the cluster and settings
+// on every message. The last line has no newline.
+TEST_F(KsctlTest, ProduceSendsLinesAsRecords) {
+  KsctlRun run = ksctl(
+      {"--addr", addr_, "--cluster", "c1", "produce", "-k", "::",   "-H",     "a=1=2", "-H",
+       "empty=", "-H",  "gone",      "-p", "2",       "-z", "zstd", "--acks", "1",     "orders"},
+      "k1::v1\nno key\n::empty key\nk4::v::4\n\nlast");
+  EXPECT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.err, "");
+  EXPECT_EQ(run.out, "produced 6 records (29 bytes) to orders, 0 failed\n");
+
+  struct Expected {
+    std::optional<std::string> key;
+    std::string value;
+  };
+  const std::vector<Expected> expected = {{"k1", "v1"},       {std::nullopt, "no key"},
+                                          {"", "empty key"},  {"k4", "v::4"},
+                                          {std::nullopt, ""}, {std::nullopt, "last"}};
+  std::vector<v1::ProduceRecord> records;
+  for (const v1::ProduceStreamRequest& message : producer_.messages()) {
+    EXPECT_EQ(message.cluster(), "c1");
+    EXPECT_EQ(message.topic(), "orders");
+    EXPECT_EQ(message.settings().compression(), v1::COMPRESSION_ZSTD);
+    EXPECT_EQ(message.settings().acks(), v1::ACKS_LEADER);
+    records.insert(records.end(), message.records().begin(), message.records().end());
+  }
+  ASSERT_EQ(records.size(), expected.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    SCOPED_TRACE("line " + std::to_string(i + 1));
+    const v1::ProduceRecord& r = records[i];
+    EXPECT_EQ(r.id(), i + 1);
+    EXPECT_EQ(r.topic(), "");
+    EXPECT_EQ(r.partition(), 2);
+    EXPECT_EQ(r.has_key(), expected[i].key.has_value());
+    EXPECT_EQ(r.key(), expected[i].key.value_or(""));
+    EXPECT_TRUE(r.has_value());
+    EXPECT_EQ(r.value(), expected[i].value);
+    EXPECT_FALSE(r.has_timestamp_ms());
+    ASSERT_EQ(r.headers_size(), 3);
+    EXPECT_EQ(r.headers(0).key(), "a");
+    EXPECT_EQ(r.headers(0).value(), "1=2");
+    EXPECT_EQ(r.headers(1).key(), "empty");
+    EXPECT_TRUE(r.headers(1).has_value());
+    EXPECT_EQ(r.headers(1).value(), "");
+    EXPECT_EQ(r.headers(2).key(), "gone");
+    EXPECT_FALSE(r.headers(2).has_value());
+  }
+}
+
+TEST_F(KsctlTest, ProduceDefaultsLeaveChoicesToTheSidecar) {
+  KsctlRun run = ksctl({"--addr", addr_, "produce", "orders"}, "a:b\n");
+  EXPECT_EQ(run.exit_code, kExitOk) << run.err;
+  ASSERT_EQ(producer_.messageSizes(), std::vector<size_t>{1});
+  const v1::ProduceStreamRequest message = producer_.messages()[0];
+  EXPECT_EQ(message.cluster(), "");
+  EXPECT_EQ(message.settings().acks(), v1::ACKS_UNSPECIFIED);
+  EXPECT_EQ(message.settings().compression(), v1::COMPRESSION_UNSPECIFIED);
+  EXPECT_FALSE(message.records(0).has_key());
+  EXPECT_EQ(message.records(0).value(), "a:b");
+  EXPECT_FALSE(message.records(0).has_partition());
+  EXPECT_EQ(message.records(0).headers_size(), 0);
+}
+
+// Up to 1000 records or 1 MiB per message.
+TEST_F(KsctlTest, ProduceBatchesMessages) {
+  std::string input;
+  for (int i = 1; i <= 2500; ++i) input += std::to_string(i) + "\n";
+  KsctlRun run = ksctl({"--addr", addr_, "produce", "orders"}, input);
+  EXPECT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, "produced 2500 records (" + std::to_string(input.size() - 2500) +
+                         " bytes) to orders, 0 failed\n");
+  EXPECT_EQ(producer_.messageSizes(), (std::vector<size_t>{1000, 1000, 500}));
+  uint64_t next_id = 1;
+  for (const auto& message : producer_.messages()) {
+    for (const auto& record : message.records()) {
+      EXPECT_EQ(record.id(), next_id);
+      EXPECT_EQ(record.value(), std::to_string(next_id));
+      ++next_id;
+    }
+  }
+
+  const std::string big(600 << 10, 'x');
+  run = ksctl({"--addr", addr_, "produce", "orders"}, big + "\n" + big + "\n" + big);
+  EXPECT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(producer_.messageSizes(), (std::vector<size_t>{1000, 1000, 500, 2, 1}));
+}
+
+// Even an empty input opens the stream with one message, so that the cluster is checked.
+TEST_F(KsctlTest, ProduceEmptyInput) {
+  KsctlRun run = ksctl({"--addr", addr_, "produce", "orders"});
+  EXPECT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, "produced 0 records (0 bytes) to orders, 0 failed\n");
+  EXPECT_EQ(producer_.messageSizes(), std::vector<size_t>{0});
+
+  run = ksctl({"--addr", addr_, "--cluster", "down", "produce", "orders"});
+  EXPECT_EQ(run.exit_code, kExitRpcFailed);
+  EXPECT_EQ(run.err, "ksctl: UNAVAILABLE: no broker\n");
+}
+
+TEST_F(KsctlTest, ProduceReportsFailedLines) {
+  KsctlRun run = ksctl({"--addr", addr_, "produce", "orders"}, "ok\nfail 2\nok\nfail 4\n");
+  EXPECT_EQ(run.exit_code, kExitNotDelivered);
+  EXPECT_EQ(run.out, "produced 2 records (4 bytes) to orders, 2 failed\n");
+  EXPECT_EQ(run.err,
+            "ksctl: produce: line 2 failed (orders partition 7): UNKNOWN_TOPIC_OR_PARTITION: no "
+            "such partition\n"
+            "ksctl: produce: line 4 failed (orders partition 7): UNKNOWN_TOPIC_OR_PARTITION: no "
+            "such partition\n");
+}
+
+TEST_F(KsctlTest, ProducePrintsTheFirst20Failures) {
+  std::string input;
+  for (int i = 1; i <= 25; ++i) input += "fail\n";
+  KsctlRun run = ksctl({"--addr", addr_, "produce", "orders"}, input);
+  EXPECT_EQ(run.exit_code, kExitNotDelivered);
+  EXPECT_EQ(run.out, "produced 0 records (0 bytes) to orders, 25 failed\n");
+  std::string expected;
+  for (int i = 1; i <= 20; ++i) {
+    expected += "ksctl: produce: line " + std::to_string(i) +
+                " failed (orders partition 7): UNKNOWN_TOPIC_OR_PARTITION: no such partition\n";
+  }
+  expected += "ksctl: produce: ... and 5 more failed records\n";
+  EXPECT_EQ(run.err, expected);
+}
+
+// One ack for many lines names them as runs, up to 8 runs.
+TEST_F(KsctlTest, ProduceNamesRunsOfFailedLines) {
+  KsctlRun run = ksctl({"--addr", addr_, "--cluster", "grouped", "produce", "orders"},
+                       "fail\nfail\nfail\nok\nfail\nok\nfail\nfail\n");
+  EXPECT_EQ(run.exit_code, kExitNotDelivered);
+  EXPECT_EQ(run.err,
+            "ksctl: produce: lines 1-3,5,7-8 failed (orders): UNKNOWN_TOPIC_OR_PARTITION: no such "
+            "partition\n");
+
+  std::string input;
+  for (int i = 1; i <= 30; ++i) input += i % 3 == 0 ? "ok\n" : "fail\n";
+  run = ksctl({"--addr", addr_, "--cluster", "grouped", "produce", "orders"}, input);
+  EXPECT_EQ(run.exit_code, kExitNotDelivered);
+  EXPECT_EQ(run.out, "produced 10 records (20 bytes) to orders, 20 failed\n");
+  EXPECT_EQ(run.err,
+            "ksctl: produce: lines 1-2,4-5,7-8,10-11,13-14,16-17,19-20,22-23 and 4 more failed "
+            "(orders): UNKNOWN_TOPIC_OR_PARTITION: no such partition\n");
+}
+
+TEST_F(KsctlTest, ProduceGivesUpOnAcksAfterTimeout) {
+  auto started = std::chrono::steady_clock::now();
+  KsctlRun run = ksctl(
+      {"--addr", addr_, "--cluster", "silent", "--timeout", "0.3", "produce", "orders"}, "a\nb\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_EQ(run.exit_code, kExitRpcFailed);
+  EXPECT_EQ(run.out, "produced 0 records (0 bytes) to orders, 0 failed\n");
+  EXPECT_EQ(run.err,
+            "ksctl: produce: DEADLINE_EXCEEDED: no answer for 2 records within 0.3 s of the end "
+            "of the input\n");
+}
+
+// `ksctl produce` through a Daemon with an embedded three-broker cluster (topic "demo" with 3
+// partitions); kcat reads back what was written, with CRC checks.
+class KsctlDaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sidecar::DaemonConfig config;
+    config.grpc_listen = "127.0.0.1:0";
+    config.http_listen = {"127.0.0.1", 0};
+    config.threads = 2;
+    config.embedded_brokers = 3;
+    daemon_ =
+        std::make_unique<sidecar::Daemon>(std::move(config), sidecar::Daemon::Signals::kIgnore);
+    daemon_->start();
+  }
+
+  void TearDown() override {
+    daemon_->requestStop();
+    daemon_->wait();
+  }
+
+  // kcat's output for one partition of demo, from the beginning, in `format` (-f).
+  std::string kcat(int partition, const std::string& format) {
+    auto result =
+        ChildProcess::run({"/usr/bin/kcat", "-b", daemon_->embeddedBootstraps(), "-C", "-t", "demo",
+                           "-p", std::to_string(partition), "-o", "beginning", "-e", "-q", "-Z",
+                           "-X", "check.crcs=true", "-f", format});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return result.out;
+  }
+
+  std::unique_ptr<sidecar::Daemon> daemon_;
+};
+
+// -Z prints NULL for a null key, value or header value, and for an empty key or value (the
+// lengths tell them apart).
+TEST_F(KsctlDaemonTest, ProducedRecordsAreReadBackByKcat) {
+  KsctlRun run = ksctl({"--addr", daemon_->grpcAddress(), "produce", "-k", ":", "-H", "trace=abc",
+                        "-H", "empty=", "-H", "gone", "-p", "1", "-z", "gzip", "demo"},
+                       "k1:v1\nno key\n:empty key\nk4:v:4\n\nlast");
+  EXPECT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.err, "");
+  EXPECT_EQ(run.out, "produced 6 records (28 bytes) to demo, 0 failed\n");
+  const std::string headers = "|trace=abc,empty=,gone=NULL\n";
+  EXPECT_EQ(kcat(1, "%o|%K|%k|%S|%s|%h\\n"), "0|2|k1|2|v1" + headers + "1|-1|NULL|6|no key" +
+                                                 headers + "2|0|NULL|9|empty key" + headers +
+                                                 "3|2|k4|3|v:4" + headers + "4|-1|NULL|0|NULL" +
+                                                 headers + "5|-1|NULL|4|last" + headers);
+}
+
+TEST_F(KsctlDaemonTest, RecordsForAMissingPartitionFail) {
+  KsctlRun run = ksctl({"--addr", daemon_->grpcAddress(), "produce", "-p", "99", "demo"}, "a\nb\n");
+  EXPECT_EQ(run.exit_code, kExitNotDelivered);
+  EXPECT_EQ(run.out, "produced 0 records (0 bytes) to demo, 2 failed\n");
+  EXPECT_TRUE(run.err.starts_with("ksctl: produce: line")) << run.err;
+  EXPECT_NE(run.err.find("UNKNOWN_TOPIC_OR_PARTITION: "), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("partition 99"), std::string::npos) << run.err;
+}
+
+// The binary, reading a pipe: many messages, in order, with gRPC flow control in play.
+TEST_F(KsctlDaemonTest, BinaryStreamsAPipe) {
+  constexpr int kLines = 50000;
+  std::string expected;
+  for (int i = 1; i <= kLines; ++i) expected += std::to_string(i) + "\n";
+  auto result =
+      ChildProcess::run({"/bin/sh", "-c",
+                         "seq 1 " + std::to_string(kLines) + " | " KS_KSCTL_BINARY " --addr " +
+                             daemon_->grpcAddress() + " produce -p 2 demo"},
+                        std::chrono::seconds(60));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err, "");
+  EXPECT_EQ(result.out, "produced " + std::to_string(kLines) + " records (" +
+                            std::to_string(expected.size() - kLines) +
+                            " bytes) to demo, 0 failed\n");
+  EXPECT_EQ(kcat(2, "%s\\n"), expected);
+}
+
 TEST(KsctlUsageTest, Help) {
   KsctlRun run = ksctl({"--help"});
   EXPECT_EQ(run.exit_code, kExitOk);
@@ -169,6 +484,12 @@ TEST(KsctlUsageTest, Help) {
   run = ksctl({"topics", "-h"});
   EXPECT_EQ(run.exit_code, kExitOk);
   EXPECT_TRUE(run.out.starts_with("Usage: ksctl [flags] topics [-v]")) << run.out;
+  run = ksctl({"produce", "--help"});
+  EXPECT_EQ(run.exit_code, kExitOk);
+  EXPECT_TRUE(run.out.starts_with("Usage: ksctl [flags] produce [OPTIONS] TOPIC")) << run.out;
+  for (std::string_view flag : {"-k SEP", "-H NAME=VALUE", "-p PARTITION", "-z CODEC", "--acks"}) {
+    EXPECT_NE(run.out.find(flag), std::string::npos) << flag;
+  }
 }
 
 TEST(KsctlUsageTest, Errors) {
@@ -183,6 +504,16 @@ TEST(KsctlUsageTest, Errors) {
       {{"--timeout=-1", "brokers"}, "ksctl: invalid value '-1' for --timeout"},
       {{"--timeout=soon", "brokers"}, "ksctl: invalid value 'soon' for --timeout"},
       {{"--addr=", "brokers"}, "ksctl: invalid value '' for --addr"},
+      {{"produce"}, "ksctl: produce: missing TOPIC"},
+      {{"produce", "a", "b"}, "ksctl: produce: unexpected argument 'b'"},
+      {{"produce", "-x", "t"}, "ksctl: produce: unknown flag '-x'"},
+      {{"produce", "--acks=2", "t"}, "ksctl: produce: invalid value '2' for --acks"},
+      {{"produce", "t", "-z"}, "ksctl: produce: missing value for -z"},
+      {{"produce", "-z", "brotli", "t"}, "ksctl: produce: invalid value 'brotli' for -z"},
+      {{"produce", "-p", "-1", "t"}, "ksctl: produce: invalid value '-1' for -p"},
+      {{"produce", "-p", "1x", "t"}, "ksctl: produce: invalid value '1x' for -p"},
+      {{"produce", "-k", "", "t"}, "ksctl: produce: invalid value '' for -k"},
+      {{"produce", "-H", "=v", "t"}, "ksctl: produce: invalid value '=v' for -H"},
   };
   for (const auto& [args, message] : cases) {
     KsctlRun run = ksctl(args);

@@ -6,7 +6,9 @@
 #include <grpcpp/support/status.h>
 
 #include <chrono>
+#include <istream>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <span>
 #include <string>
@@ -19,6 +21,7 @@ struct CommandContext {
   std::shared_ptr<grpc::Channel> channel;
   std::string cluster;  // passed in every request's `cluster`; empty means "default"
   std::chrono::milliseconds timeout{};
+  std::istream& in;
   std::ostream& out;
   std::ostream& err;
 
@@ -45,6 +48,13 @@ std::span<const Command> commands();
 // Commands, one function each (admin_commands.cpp).
 int runBrokers(CommandContext& context, std::span<const std::string_view> args);
 int runTopics(CommandContext& context, std::span<const std::string_view> args);
+// produce_command.cpp
+int runProduce(CommandContext& context, std::span<const std::string_view> args);
+
+// The value of flag `name` at args[i]: the text after "NAME=", or else the next argument (and
+// then `i` moves on to it); nullopt when there is none.
+std::optional<std::string_view> takeFlagValue(std::span<const std::string_view> args, size_t& i,
+                                              std::string_view name);
 
 // "UNAVAILABLE" and so on.
 std::string_view statusCodeName(grpc::StatusCode code);

@@ -32,6 +32,32 @@ const std::array kCommands = {
             "                  `partition=P leader=ID [epoch=E] replicas=IDS isr=IDS\n"
             "                  [offline=IDS] [error=CODE]` (IDS: comma-separated broker ids)\n",
             runTopics},
+    Command{"produce", "[OPTIONS] TOPIC", "write stdin to TOPIC, one record per line",
+            "Reads records from stdin, one per line, and streams them to TOPIC through the\n"
+            "sidecar (Producer.ProduceStream). Only the newline is removed: an empty line is a\n"
+            "record with an empty value, and a last line without a newline counts. A record's id\n"
+            "is its line number, from 1, and errors name the lines.\n"
+            "  -k SEP          the text before the first SEP is the key, the rest the value; a\n"
+            "                  line without SEP has a null key (default: every key is null)\n"
+            "  -H NAME=VALUE   add this header to every record; repeatable, kept in order.\n"
+            "                  `-H NAME=` gives an empty value, `-H NAME` a null one\n"
+            "  -p PARTITION    write every record to this partition (default: by the key's\n"
+            "                  hash; records without a key stick to one partition per batch)\n"
+            "  -z CODEC        compression: none, gzip, snappy, lz4 or zstd (default: the\n"
+            "                  sidecar's)\n"
+            "  --acks ACKS     0, 1 or all (default: the sidecar's, normally all)\n"
+            "Records go in messages of up to 1000 records or 1 MiB, sooner when the input\n"
+            "pauses. Input is read only as fast as the sidecar takes it, so any amount streams\n"
+            "in bounded memory. --timeout bounds the wait for the last acks once the input has\n"
+            "ended, not the reading of the input.\n"
+            "\n"
+            "At the end prints `produced N records (B bytes) to TOPIC, F failed`, where B counts\n"
+            "the keys and values of the delivered records. Failures go to stderr, one line per\n"
+            "ack (the first 20): `ksctl: produce: lines L failed (TOPIC partition P): ERROR:\n"
+            "message`. Exit status: 0 when every record was delivered, 3 when some were not, 1\n"
+            "when the call failed (some records may then have no known outcome) or the input\n"
+            "could not be read.\n",
+            runProduce},
 };
 
 struct GlobalOptions {
@@ -49,11 +75,16 @@ void printUsage(std::ostream& out) {
          "Talks to a kafka-sidecar over gRPC.\n"
          "\n"
          "Commands:\n";
+  const auto head = [](const Command& command) {
+    std::string text(command.name);
+    if (!command.arguments.empty()) text += " " + std::string(command.arguments);
+    return text;
+  };
+  size_t column = 0;
+  for (const Command& command : commands()) column = std::max(column, head(command).size() + 2);
   for (const Command& command : commands()) {
-    std::string head = std::string(command.name);
-    if (!command.arguments.empty()) head += " " + std::string(command.arguments);
-    out << "  " << head << std::string(head.size() < 14 ? 14 - head.size() : 1, ' ')
-        << command.summary << "\n";
+    std::string text = head(command);
+    out << "  " << text << std::string(column - text.size(), ' ') << command.summary << "\n";
   }
   out << "\n"
          "Flags (anywhere on the line):\n"
@@ -64,11 +95,13 @@ void printUsage(std::ostream& out) {
          "  --cluster NAME     the sidecar's cluster to ask about (default: \"default\")\n"
          "  --timeout SECONDS  deadline of each call (default "
       << kDefaultTimeoutSeconds
-      << ")\n"
+      << "); for produce, how long to wait\n"
+         "                     for the last acks once the input has ended\n"
          "  -h, --help         this help; `ksctl COMMAND --help` describes a command\n"
          "\n"
          "Exit status: 0 on success, 1 when the call fails (the error is printed as\n"
-         "`ksctl: CODE: message`), 2 on a usage error.\n";
+         "`ksctl: CODE: message`), 2 on a usage error, 3 when `produce` could not deliver\n"
+         "some records.\n";
 }
 
 void printCommandUsage(const Command& command, std::ostream& out) {
@@ -105,14 +138,9 @@ std::optional<std::string> parseGlobal(std::span<const std::string_view> args,
     }
     std::string_view name = arg.substr(0, arg.find('='));
     if (name == "--addr" || name == "--cluster" || name == "--timeout") {
-      std::string_view value;
-      if (name.size() < arg.size()) {
-        value = arg.substr(name.size() + 1);
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        return "missing value for " + std::string(name);
-      }
+      auto flag_value = takeFlagValue(args, i, name);
+      if (!flag_value) return "missing value for " + std::string(name);
+      std::string_view value = *flag_value;
       if (name == "--addr") {
         if (value.empty() || value == "unix:") return "invalid value '' for --addr";
         options.addr = std::string(value);
@@ -144,6 +172,13 @@ std::optional<std::string> parseGlobal(std::span<const std::string_view> args,
 
 std::span<const Command> commands() {
   return kCommands;
+}
+
+std::optional<std::string_view> takeFlagValue(std::span<const std::string_view> args, size_t& i,
+                                              std::string_view name) {
+  if (name.size() < args[i].size()) return args[i].substr(name.size() + 1);
+  if (i + 1 < args.size()) return args[++i];
+  return std::nullopt;
 }
 
 std::unique_ptr<grpc::ClientContext> CommandContext::callContext() const {
@@ -205,7 +240,8 @@ std::string_view statusCodeName(grpc::StatusCode code) {
   return "UNKNOWN_STATUS";
 }
 
-int runKsctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+int runKsctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err,
+             std::istream& in) {
   GlobalOptions options;
   if (auto error = parseGlobal(args, options)) {
     err << "ksctl: " << *error << "\nTry 'ksctl --help'.\n";
@@ -228,6 +264,7 @@ int runKsctl(std::span<const std::string_view> args, std::ostream& out, std::ost
       grpc::CreateChannel(options.addr, grpc::InsecureChannelCredentials()),
       options.cluster,
       std::chrono::milliseconds(std::max(1LL, std::llround(options.timeout_seconds * 1000))),
+      in,
       out,
       err,
   };
