@@ -178,6 +178,7 @@ void Producer::submit(std::vector<OutgoingRecord> records, DeliveryHandler on_de
     submission->serial = self->next_serial_++;
     if (submission->unreported > 0) self->unfinished_.insert(submission->serial);
     self->waiting_.push_back(submission);
+    // After close(), appendRecords() refuses the records at once.
     self->appendWaiting();
     self->drain();
   });
@@ -201,10 +202,10 @@ Producer::AppendOutcome Producer::appendRecords(const std::shared_ptr<Submission
   for (; sub.next < sub.records.size(); ++sub.next) {
     const auto index = static_cast<uint32_t>(sub.next);
     const OutgoingRecord& rec = sub.records[sub.next];
-    if (closed_ || fatal_) {
+    if ((closing_ && sub.serial > close_serial_) || closed_ || fatal_) {
       failRecord(sub, index, rec.topic, kAnyPartition,
                  fatal_ ? *fatal_
-                        : Error{ErrorCode::kShuttingDown, "the producer is closed"});
+                        : Error{ErrorCode::kShuttingDown, "the producer is closing"});
       continue;
     }
     if (now >= sub.deadline) {
@@ -630,6 +631,8 @@ void Producer::completeBatch(PartitionState& p, size_t position, const Error& er
   Batch batch = std::move(p.batches[position]);
   p.batches.erase(p.batches.begin() + static_cast<std::ptrdiff_t>(position));
   if (error.code == ErrorCode::kNone) p.backoff.reset();
+  // Released first: whoever hears of the delivery may send again at once.
+  release(batch.memory);
   for (const Run& run : batch.runs) {
     Submission& submission = *run.submission;
     DeliveryReport report;
@@ -642,7 +645,6 @@ void Producer::completeBatch(PartitionState& p, size_t position, const Error& er
     submission.on_delivery(report);
     finishRecords(submission, run.indices.size());
   }
-  release(batch.memory);
 }
 
 void Producer::expire(PartitionState& p, Clock::time_point now) {
@@ -798,6 +800,7 @@ void Producer::startFlush(std::chrono::milliseconds timeout,
 void Producer::startClose(std::chrono::milliseconds timeout, std::function<void()> done) {
   boost::asio::post(strand_, [self = shared_from_this(), timeout, done = std::move(done)] {
     self->closing_ = true;
+    self->close_serial_ = self->next_serial_ - 1;
     const auto deadline = Clock::now() + timeout;
     self->flush_waiters_.push_back(FlushWaiter{
         self->next_serial_ - 1, deadline, [self, done](Result<void>) {

@@ -124,8 +124,9 @@ class Producer : public std::enable_shared_from_this<Producer> {
         token);
   }
 
-  // Refuses new records (they are reported as kShuttingDown), flushes, and after `timeout` fails
-  // whatever is left with kShuttingDown. Completes with void() when every record is reported.
+  // Refuses records sent after this call (they are reported as kShuttingDown), flushes the
+  // others, and after `timeout` fails whatever is left with kShuttingDown. Completes with void()
+  // when every record is reported.
   template <class Token>
   auto close(std::chrono::milliseconds timeout, Token&& token) {
     return boost::asio::async_initiate<Token, void()>(
@@ -219,7 +220,8 @@ class Producer : public std::enable_shared_from_this<Producer> {
   std::vector<FlushWaiter> flush_waiters_;
   int flushing_ = 0;            // flushes in progress: send open batches without lingering
   bool memory_blocked_ = false;  // a submission waits for buffer memory: send without lingering
-  bool closing_ = false;         // close() was called
+  bool closing_ = false;         // close() was called, after submission close_serial_
+  uint64_t close_serial_ = 0;
   bool closed_ = false;          // close() is done: records are refused
 
   // Idempotence.

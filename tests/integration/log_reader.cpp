@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <future>
+#include <thread>
 
 #include "client_core/record/record_batch_reader.hpp"
 
@@ -18,11 +19,20 @@ std::optional<std::string> text(const std::optional<protocol::ByteView>& bytes) 
   return text(*bytes);
 }
 
-}  // namespace
+Result<MetadataPtr> refresh(Cluster& cluster, const std::string& topic) {
+  std::promise<Result<MetadataPtr>> promise;
+  auto future = promise.get_future();
+  cluster.refreshMetadata({topic}, [&promise](Result<MetadataPtr> r) {
+    promise.set_value(std::move(r));
+  });
+  if (future.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    return Error{ErrorCode::kRequestTimedOutLocally, "Metadata did not complete"};
+  }
+  return future.get();
+}
 
-Result<std::vector<LoggedRecord>> readPartition(Cluster& cluster, const std::string& topic,
-                                                int32_t partition) {
-  MetadataPtr metadata = cluster.metadata();
+Result<std::vector<LoggedRecord>> readFromLeader(Cluster& cluster, const MetadataPtr& metadata,
+                                                 const std::string& topic, int32_t partition) {
   const TopicInfo* info = metadata ? metadata->topic(topic) : nullptr;
   if (info == nullptr || partition >= static_cast<int32_t>(info->partitions.size())) {
     return Error{ErrorCode::kUnknownTopicOrPartition, "no metadata for " + topic};
@@ -90,6 +100,24 @@ Result<std::vector<LoggedRecord>> readPartition(Cluster& cluster, const std::str
       return Error{ErrorCode::kMalformedMessage, "Fetch made no progress at offset " +
                                                      std::to_string(next_offset)};
     }
+  }
+}
+
+}  // namespace
+
+Result<std::vector<LoggedRecord>> readPartition(Cluster& cluster, const std::string& topic,
+                                                int32_t partition) {
+  // The leader may have moved since the cached metadata: ask again, and again after a
+  // routing error.
+  for (int attempt = 0;; ++attempt) {
+    auto metadata = refresh(cluster, topic);
+    if (!metadata.ok()) return metadata.error();
+    auto records = readFromLeader(cluster, *metadata, topic, partition);
+    if (records.ok() || records.error().action() != ErrorAction::kRefreshMetadata ||
+        attempt == 5) {
+      return records;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 

@@ -72,12 +72,14 @@ class Outcomes {
 
 // Records that own their bytes, and the views send() takes of them.
 struct TestRecords {
+  std::string topic;  // the records' views point into these members
   std::vector<std::string> keys;
   std::vector<std::string> values;
   std::vector<OutgoingRecord> views;
 
-  TestRecords(const std::string& topic, size_t count, const std::string& prefix,
-              bool keyed = true, int32_t partition = kAnyPartition) {
+  TestRecords(std::string topic_name, size_t count, const std::string& prefix,
+              bool keyed = true, int32_t partition = kAnyPartition)
+      : topic(std::move(topic_name)) {
     keys.reserve(count);
     values.reserve(count);
     for (size_t i = 0; i < count; ++i) {
@@ -93,6 +95,9 @@ struct TestRecords {
       views.push_back(r);
     }
   }
+
+  TestRecords(const TestRecords&) = delete;
+  TestRecords& operator=(const TestRecords&) = delete;
 
   static protocol::ByteView bytes(const std::string& s) {
     return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
