@@ -75,6 +75,7 @@ struct Producer::Batch {
   int64_t producer_id = record::kNoProducerId;
   int16_t producer_epoch = record::kNoProducerEpoch;
   int32_t base_sequence = record::kNoSequence;
+  bool renumbered_while_building = false;  // the built bytes carry older numbers
 };
 
 struct Producer::PartitionState {
@@ -234,7 +235,10 @@ Producer::AppendOutcome Producer::appendRecords(const std::shared_ptr<Submission
       return AppendOutcome::kBlocked;
     }
 
+    const size_t size = record::RecordBatchBuilder::maxRecordSize(
+        rec.key ? rec.key->size() : 0, rec.value ? rec.value->size() : 0, rec.headers);
     int32_t partition = rec.partition;
+    const bool sticky = partition == kAnyPartition && !rec.key;
     if (partition == kAnyPartition) {
       partition = rec.key ? partitionForKey(*rec.key, topic->partition_count)
                           : sticky_.partition(topic->name, topic->partition_count);
@@ -246,9 +250,6 @@ Producer::AppendOutcome Producer::appendRecords(const std::shared_ptr<Submission
                            std::to_string(topic->partition_count) + " partitions)"});
       continue;
     }
-
-    const size_t size = record::RecordBatchBuilder::maxRecordSize(
-        rec.key ? rec.key->size() : 0, rec.value ? rec.value->size() : 0, rec.headers);
     if (size + record::kBatchHeaderSize > config_.max_request_size) {
       failRecord(sub, index, topic->name, partition,
                  Error{ErrorCode::kMessageTooLarge,
@@ -263,29 +264,19 @@ Producer::AppendOutcome Producer::appendRecords(const std::shared_ptr<Submission
       return AppendOutcome::kBlocked;
     }
 
-    PartitionState& state = partitionState(*topic, partition);
-    const size_t batch_limit = std::min(config_.batch_size, config_.max_request_size);
-    if (!state.batches.empty() && state.batches.back().builder &&
-        state.batches.back().builder->uncompressedSize() + size > batch_limit) {
-      closeOpenBatch(state);
-    }
-    if (state.batches.empty() || !state.batches.back().builder) {
-      Batch batch;
-      batch.id = next_batch_id_++;
-      record::RecordBatchOptions options;
-      options.compression = config_.compression;
-      options.compression_level = config_.compression_level;
-      batch.builder = std::make_unique<record::RecordBatchBuilder>(
-          options, std::min<size_t>(batch_limit, 64 * 1024));
-      batch.created = now;
-      batch.deadline = sub.deadline;
-      state.batches.push_back(std::move(batch));
-      if (!state.active) {
-        state.active = true;
-        active_.push_back(&state);
+    PartitionState* state = &partitionState(*topic, partition);
+    if (batchWouldOverflow(*state, size)) {
+      closeOpenBatch(*state);
+      // A keyless record that would start a new batch goes where the sticky partitioner has
+      // moved on to (KIP-480), rather than leaving a batch of one behind.
+      if (sticky) {
+        partition = sticky_.partition(topic->name, topic->partition_count);
+        state = &partitionState(*topic, partition);
+        if (batchWouldOverflow(*state, size)) closeOpenBatch(*state);
       }
     }
-    Batch& batch = state.batches.back();
+    if (state->batches.empty() || !state->batches.back().builder) openBatch(*state, sub, now);
+    Batch& batch = state->batches.back();
     const int64_t timestamp =
         rec.timestamp_ms == record::kNoTimestamp ? sub.send_time_ms : rec.timestamp_ms;
     auto appended = batch.builder->append(timestamp, rec.key, rec.value, rec.headers);
@@ -385,27 +376,87 @@ Producer::PartitionState& Producer::partitionState(TopicState& topic, int32_t pa
   return *state;
 }
 
+bool Producer::batchWouldOverflow(const PartitionState& partition, size_t record_size) const {
+  if (partition.batches.empty() || !partition.batches.back().builder) return false;
+  const size_t limit = std::min(config_.batch_size, config_.max_request_size);
+  return partition.batches.back().builder->uncompressedSize() + record_size > limit;
+}
+
+void Producer::openBatch(PartitionState& partition, const Submission& submission,
+                         Clock::time_point now) {
+  Batch batch;
+  batch.id = next_batch_id_++;
+  if (!spare_builders_.empty()) {
+    batch.builder = std::move(spare_builders_.back());
+    spare_builders_.pop_back();
+  } else {
+    record::RecordBatchOptions options;
+    options.compression = config_.compression;
+    options.compression_level = config_.compression_level;
+    // Builders are reused, and keep what their buffer has grown to.
+    batch.builder = std::make_unique<record::RecordBatchBuilder>(
+        options, std::min({config_.batch_size, config_.max_request_size, size_t{64 * 1024}}));
+  }
+  batch.created = now;
+  batch.deadline = submission.deadline;
+  partition.batches.push_back(std::move(batch));
+  if (!partition.active) {
+    partition.active = true;
+    active_.push_back(&partition);
+  }
+}
+
 void Producer::closeOpenBatch(PartitionState& partition) {
   Batch& batch = partition.batches.back();
   if (producerIdReady()) {
-    batch.builder->setProducerState(producer_id_, producer_epoch_, partition.next_sequence);
     batch.producer_id = producer_id_;
     batch.producer_epoch = producer_epoch_;
     batch.base_sequence = partition.next_sequence;
     partition.next_sequence = advanceSequence(partition.next_sequence, batch.records);
   }
-  auto built = batch.builder->build();
-  batch.builder.reset();
+  batch.builder->setProducerState(batch.producer_id, batch.producer_epoch, batch.base_sequence);
   sticky_.onBatchComplete(partition.topic->name, partition.partition,
                           partition.topic->partition_count);
-  if (!built.ok()) {
-    // Only a codec failure gets here; the records cannot be sent as they are.
-    Error error{built.error().code,
-                where(partition.topic->name, partition.partition) + ": " + built.error().message};
-    completeBatch(partition, partition.batches.size() - 1, error, -1, -1);
-    return;
+  // Compression is most of the cost of a batch: it runs off the strand, so that batches of
+  // different partitions compress on different threads while records keep being appended.
+  ++builds_in_flight_;
+  boost::asio::post(
+      strand_.get_inner_executor(),
+      [self = shared_from_this(), partition = &partition, id = batch.id,
+       builder = std::move(batch.builder)]() mutable {
+        auto built = builder->build();
+        boost::asio::post(self->strand_, [self, partition, id, builder = std::move(builder),
+                                          built = std::move(built)]() mutable {
+          self->onBatchBuilt(*partition, id, std::move(builder), std::move(built));
+        });
+      });
+}
+
+void Producer::onBatchBuilt(PartitionState& partition, uint64_t id,
+                            std::unique_ptr<record::RecordBatchBuilder> builder,
+                            Result<Bytes> built) {
+  --builds_in_flight_;
+  if (spare_builders_.size() < kSpareBuilders) spare_builders_.push_back(std::move(builder));
+  auto batch = std::find_if(partition.batches.begin(), partition.batches.end(),
+                            [id](const Batch& b) { return b.id == id; });
+  // Gone when close() or a delivery timeout reported it meanwhile.
+  if (batch != partition.batches.end()) {
+    if (built.ok()) {
+      batch->bytes = std::make_shared<Bytes>(std::move(*built));
+      if (batch->renumbered_while_building) {
+        record::restampProducerState(*batch->bytes, batch->producer_id, batch->producer_epoch,
+                                     batch->base_sequence);
+      }
+    } else {
+      // Only a codec failure gets here; the records cannot be sent as they are.
+      Error error{built.error().code, where(partition.topic->name, partition.partition) + ": " +
+                                          built.error().message};
+      completeBatch(partition, static_cast<size_t>(batch - partition.batches.begin()), error, -1,
+                    -1);
+    }
   }
-  batch.bytes = std::make_shared<Bytes>(std::move(*built));
+  appendWaiting();
+  drain();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -417,9 +468,10 @@ void Producer::drain() {
   bool can_send = true;
   if (idempotent_ && !producerIdReady()) {
     can_send = false;
-    // Renumbering waits until nothing is in flight: answers to batches sent under the old
-    // numbers must be in first.
-    if (!producer_id_requested_ && batches_in_flight_ == 0 && !active_.empty()) {
+    // Renumbering waits until nothing is in flight or being built: answers to batches sent
+    // under the old numbers must be in first.
+    if (!producer_id_requested_ && batches_in_flight_ == 0 && builds_in_flight_ == 0 &&
+        !active_.empty()) {
       if (renumbering_ == Renumbering::kBumpEpoch &&
           producer_epoch_ < std::numeric_limits<int16_t>::max()) {
         bumpEpoch();
@@ -449,11 +501,14 @@ void Producer::drain() {
     if (front.builder) {
       const bool due =
           flushing_ > 0 || closing_ || memory_blocked_ || now >= front.created + config_.linger;
-      if (!due) {
+      if (due) {
+        closeOpenBatch(p);  // sent once built
+      } else {
         wakeAt(front.created + config_.linger);
-        continue;
       }
+      continue;
     }
+    if (!front.bytes) continue;  // being built
     wakeAt(front.deadline);
     if (p.retry_at > now) {
       wakeAt(p.retry_at);
@@ -501,8 +556,6 @@ void Producer::sendTo(NodeId leader, std::vector<PartitionState*>& partitions) {
     size_t bytes = 0;
     for (; next < partitions.size(); ++next) {
       PartitionState& p = *partitions[next];
-      if (p.batches.front().builder) closeOpenBatch(p);
-      if (p.batches.empty()) continue;  // the batch could not be built, and was reported
       Batch& batch = p.batches.front();
       if (!sent->batches.empty() && bytes + batch.bytes->size() > config_.max_request_size) break;
       auto [it, added] = topic_index.emplace(p.topic, request.topic_data.size());
@@ -775,6 +828,10 @@ void Producer::renumberBatches() {
         batch.producer_epoch = producer_epoch_;
         batch.base_sequence = p.next_sequence;
         p.next_sequence = advanceSequence(p.next_sequence, batch.records);
+        if (!batch.bytes) {
+          batch.renumbered_while_building = true;  // onBatchBuilt() restamps it
+          continue;
+        }
         if (batch.bytes.use_count() > 1) batch.bytes = std::make_shared<Bytes>(*batch.bytes);
         record::restampProducerState(*batch.bytes, producer_id_, producer_epoch_,
                                      batch.base_sequence);

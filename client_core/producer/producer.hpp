@@ -17,8 +17,9 @@
 //   restarts the sequences, as Kafka's Java client does; a broker that lost the producer's
 //   state gets a new producer id.
 //
-// Owned by shared_ptr (create()); all state lives on the producer's own strand. send(), flush()
-// and close() may be called from any thread. Delivery handlers run on the producer's strand and
+// Owned by shared_ptr (create()); all state lives on the producer's own strand, and batches are
+// compressed on the executor beside it. send(), flush() and close() may be called from any
+// thread. Delivery handlers run on the producer's strand and
 // must not block; completion tokens run on their associated executor.
 #pragma once
 
@@ -167,7 +168,16 @@ class Producer : public std::enable_shared_from_this<Producer> {
   void failRecord(Submission& submission, uint32_t index, std::string_view topic,
                   int32_t partition, Error error);
   PartitionState& partitionState(TopicState& topic, int32_t partition);
+  // Whether a record of `record_size` bytes would take the partition's open batch past
+  // batch.size (false when there is no open batch).
+  bool batchWouldOverflow(const PartitionState& partition, size_t record_size) const;
+  void openBatch(PartitionState& partition, const Submission& submission, Clock::time_point now);
+  // Numbers the partition's open batch (when the producer id is known) and has it built and
+  // compressed on the executor; onBatchBuilt() takes it back on the strand.
   void closeOpenBatch(PartitionState& partition);
+  void onBatchBuilt(PartitionState& partition, uint64_t id,
+                    std::unique_ptr<record::RecordBatchBuilder> builder,
+                    Result<protocol::Bytes> built);
 
   // Sends what is due, expires what is late, and re-arms the wake-up timer.
   void drain();
@@ -211,7 +221,11 @@ class Producer : public std::enable_shared_from_this<Producer> {
   std::vector<PartitionState*> active_;  // partitions with batches, in no particular order
   std::map<NodeId, size_t> requests_in_flight_;
   size_t batches_in_flight_ = 0;
+  size_t builds_in_flight_ = 0;
   StickyPartitioner sticky_;
+  // Builders of built batches, kept with their grown buffers for the next batches.
+  static constexpr size_t kSpareBuilders = 8;
+  std::vector<std::unique_ptr<record::RecordBatchBuilder>> spare_builders_;
   size_t buffered_ = 0;
   std::atomic<size_t> buffered_bytes_{0};
   uint64_t next_batch_id_ = 1;

@@ -12,6 +12,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "client_core/net/host_port.hpp"
@@ -49,6 +50,7 @@ class Outcomes {
         o.error = report.error;
       }
       reported_ += report.indices.size();
+      report_sizes_.push_back(report.indices.size());
       changed_.notify_all();
     };
   }
@@ -63,11 +65,18 @@ class Outcomes {
     return outcomes_;
   }
 
+  // The number of records of each report, in the order they came.
+  std::vector<size_t> reportSizes() const {
+    std::lock_guard lock(mutex_);
+    return report_sizes_;
+  }
+
  private:
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<Outcome> outcomes_;
   size_t reported_ = 0;
+  std::vector<size_t> report_sizes_;
 };
 
 // Records that own their bytes, and the views send() takes of them.
@@ -258,6 +267,25 @@ TEST_F(ProducerTest, KeylessRecordsStickToOnePartitionPerBatch) {
   ASSERT_TRUE(outcomes.waitAll());
   auto results = outcomes.snapshot();
   for (const auto& r : results) EXPECT_EQ(r.partition, results[0].partition);
+  EXPECT_EQ(expectLogMatches("orders", 4, records, outcomes), records.views.size());
+}
+
+TEST_F(ProducerTest, KeylessRecordsMoveOnWhenABatchIsFull) {
+  auto config = fastConfig();
+  config.batch_size = 2048;  // about 60 of these records
+  startProducer(config);
+  TestRecords records("orders", 600, "full", /*keyed=*/false);
+  Outcomes outcomes(records.views.size());
+  send(records, outcomes);
+  ASSERT_TRUE(outcomes.waitAll());
+  std::set<int32_t> partitions;
+  for (const auto& r : outcomes.snapshot()) partitions.insert(r.partition);
+  EXPECT_GT(partitions.size(), 1u);
+  // Each full batch is followed by one in another partition, not by a batch of the one record
+  // that did not fit: only the last batch may be small.
+  auto sizes = outcomes.reportSizes();
+  ASSERT_GE(sizes.size(), 5u);
+  EXPECT_LE(std::count_if(sizes.begin(), sizes.end(), [](size_t n) { return n < 20; }), 1);
   EXPECT_EQ(expectLogMatches("orders", 4, records, outcomes), records.views.size());
 }
 
