@@ -491,10 +491,8 @@ void Producer::drain() {
     p->active = false;
     return true;
   });
-  // Expiring and completing batches may append to active_ (through delivery handlers that
-  // send more): iterate by index over a stable snapshot of its size.
-  for (size_t i = 0, n = active_.size(); i < n; ++i) {
-    PartitionState& p = *active_[i];
+  for (PartitionState* partition : active_) {
+    PartitionState& p = *partition;
     expire(p, now);
     if (p.batches.empty() || p.in_flight) continue;
     const Batch& front = p.batches.front();
@@ -573,7 +571,6 @@ void Producer::sendTo(NodeId leader, std::vector<PartitionState*>& partitions) {
       ++batches_in_flight_;
       sent->batches.emplace_back(&p, batch.id);
     }
-    if (sent->batches.empty()) return;
     ++in_flight;
     net::RequestOptions options;
     // The broker may take request_timeout to gather acks; give the answer a moment to arrive.
