@@ -414,7 +414,9 @@ Producer (for Produce and ProduceStream; a call may choose its own acks and comp
   --linger-ms=N             how long a batch that is not full waits for more records (default 5)
   --batch-size=BYTES        a partition's batch is sent once it holds this much (default 1000000)
   --buffer-memory=BYTES     records held until their delivery is reported, all partitions
-                            together; when it is full, callers wait (default 67108864)
+                            together, per producer (one per cluster and distinct acks and
+                            compression of calls); when it is full, callers wait
+                            (default 67108864)
   --max-request-size=BYTES  the largest Produce request, and so the largest record
                             (default 1048576)
   --enable-idempotence=B    true or false: a retried batch is never written twice; needs
