@@ -32,13 +32,7 @@ class ClusterTest : public integration::MockClusterTest {
 
   void SetUp() override {
     MockClusterTest::SetUp();
-    ClusterConfig config;
-    auto servers = net::parseHostPortList(bootstrap());
-    ASSERT_TRUE(servers.ok());
-    for (const auto& s : *servers) config.bootstrap_servers.push_back(s.toString());
-    config.connection.reconnect_backoff = 20ms;
-    config.connection.reconnect_backoff_max = 200ms;
-    config.connection.request_timeout = 5s;
+    ClusterConfig config = clusterConfig();
     config.connection.version_caps[protocol::ApiKey::kListOffsets] = 3;
     cluster_ = std::make_shared<Cluster>(io_.get_executor(), config);
   }

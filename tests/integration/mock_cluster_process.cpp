@@ -15,6 +15,8 @@
 #include <system_error>
 #include <thread>
 
+#include "client_core/net/host_port.hpp"
+
 namespace kafka::integration {
 
 bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
@@ -306,6 +308,19 @@ void MockClusterTest::TearDown() {
   if (!cluster_) return;
   EXPECT_EQ(cluster_->stop(), std::optional<int>(0)) << "mock-cluster did not exit cleanly";
   cluster_.reset();
+}
+
+ClusterConfig MockClusterTest::clusterConfig() const {
+  ClusterConfig config;
+  auto servers = net::parseHostPortList(bootstrap());
+  EXPECT_TRUE(servers.ok()) << bootstrap();
+  if (servers.ok()) {
+    for (const auto& s : *servers) config.bootstrap_servers.push_back(s.toString());
+  }
+  config.connection.reconnect_backoff = std::chrono::milliseconds(20);
+  config.connection.reconnect_backoff_max = std::chrono::milliseconds(200);
+  config.connection.request_timeout = std::chrono::seconds(5);
+  return config;
 }
 
 }  // namespace kafka::integration

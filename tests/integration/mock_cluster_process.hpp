@@ -28,6 +28,8 @@
 #include <utility>
 #include <vector>
 
+#include "client_core/cluster/cluster_config.hpp"
+
 namespace kafka::integration {
 
 inline constexpr std::chrono::seconds kDefaultTimeout{10};
@@ -105,6 +107,9 @@ class MockClusterTest : public ::testing::Test {
   void TearDown() override;
 
   MockClusterProcess& cluster() { return *cluster_; }
+  // A configuration of the client's Cluster for this mock: its bootstrap servers, and reconnect
+  // backoffs (20-200 ms) and a request timeout (5 s) short enough for tests.
+  ClusterConfig clusterConfig() const;
   const std::string& bootstrap() const { return cluster_->bootstrap(); }
   std::string command(std::string_view line) { return cluster_->command(line); }
 

@@ -130,13 +130,7 @@ class ProducerTest : public integration::MockClusterTest {
 
   void SetUp() override {
     MockClusterTest::SetUp();
-    ClusterConfig config;
-    auto servers = net::parseHostPortList(bootstrap());
-    ASSERT_TRUE(servers.ok());
-    for (const auto& s : *servers) config.bootstrap_servers.push_back(s.toString());
-    config.connection.reconnect_backoff = 20ms;
-    config.connection.reconnect_backoff_max = 200ms;
-    config.connection.request_timeout = 5s;
+    ClusterConfig config = clusterConfig();
     cluster_ = std::make_shared<Cluster>(io_.get_executor(), config);
     cluster_->start();
     ASSERT_TRUE(waitUntil([&] { return cluster_->ready(); }));
