@@ -77,6 +77,19 @@ const TopicInfo* MetadataSnapshot::topic(const std::string& name) const {
   return it == topics.end() ? nullptr : &it->second;
 }
 
+const PartitionInfo* MetadataSnapshot::partition(const std::string& topic_name,
+                                                 int32_t index) const {
+  const TopicInfo* info = topic(topic_name);
+  if (info == nullptr) return nullptr;
+  auto it = std::lower_bound(info->partitions.begin(), info->partitions.end(), index,
+                             [](const PartitionInfo& p, int32_t i) { return p.partition < i; });
+  return it == info->partitions.end() || it->partition != index ? nullptr : &*it;
+}
+
+std::string describePartition(std::string_view topic, int32_t partition) {
+  return "topic " + std::string(topic) + " partition " + std::to_string(partition);
+}
+
 Cluster::Cluster(asio::any_io_executor executor, ClusterConfig config)
     : config_(std::move(config)),
       strand_(asio::make_strand(executor)),

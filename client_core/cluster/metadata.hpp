@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "client_core/protocol/codec.hpp"
@@ -54,7 +55,12 @@ struct MetadataSnapshot {
 
   const BrokerInfo* broker(NodeId id) const;
   const TopicInfo* topic(const std::string& name) const;
+  // The partition numbered `index` of `topic`, or nullptr when either is unknown.
+  const PartitionInfo* partition(const std::string& topic, int32_t index) const;
 };
+
+// "topic NAME partition N": how errors and logs name one partition.
+std::string describePartition(std::string_view topic, int32_t partition);
 
 using MetadataPtr = std::shared_ptr<const MetadataSnapshot>;
 

@@ -66,15 +66,15 @@ class OffsetLookup : public std::enable_shared_from_this<OffsetLookup> {
                               topic ? topic->error : ErrorCode::kUnknownTopicOrPartition))});
         continue;
       }
-      if (query.partition < 0 ||
-          query.partition >= static_cast<int32_t>(topic->partitions.size())) {
+      const PartitionInfo* partition = (*metadata)->partition(query.topic, query.partition);
+      if (partition == nullptr) {
         fail(i, Error{ErrorCode::kUnknownTopicOrPartition,
                       "partition " + std::to_string(query.partition) + " of topic " +
                           query.topic + " does not exist (the topic has " +
                           std::to_string(topic->partitions.size()) + " partitions)"});
         continue;
       }
-      const NodeId leader = topic->partitions[static_cast<size_t>(query.partition)].leader;
+      const NodeId leader = partition->leader;
       if (leader == kNoNode) {
         fail(i, Error{ErrorCode::kLeaderNotAvailable, where(query) + " has no leader"});
         continue;
@@ -167,7 +167,7 @@ class OffsetLookup : public std::enable_shared_from_this<OffsetLookup> {
   }
 
   static std::string where(const OffsetQuery& query) {
-    return "topic " + query.topic + " partition " + std::to_string(query.partition);
+    return describePartition(query.topic, query.partition);
   }
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;

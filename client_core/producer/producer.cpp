@@ -20,10 +20,6 @@ int64_t wallClockMs() {
       .count();
 }
 
-std::string where(const std::string& topic, int32_t partition) {
-  return "topic " + topic + " partition " + std::to_string(partition);
-}
-
 // Kafka's sequence numbers wrap around to 0 after INT32_MAX.
 int32_t advanceSequence(int32_t sequence, int32_t records) {
   const int64_t next = static_cast<int64_t>(sequence) + records;
@@ -449,7 +445,7 @@ void Producer::onBatchBuilt(PartitionState& partition, uint64_t id,
       }
     } else {
       // Only a codec failure gets here; the records cannot be sent as they are.
-      Error error{built.error().code, where(partition.topic->name, partition.partition) + ": " +
+      Error error{built.error().code, describePartition(partition.topic->name, partition.partition) + ": " +
                                           built.error().message};
       completeBatch(partition, static_cast<size_t>(batch - partition.batches.begin()), error, -1,
                     -1);
@@ -513,7 +509,9 @@ void Producer::drain() {
       continue;
     }
     if (!can_send) continue;
-    const NodeId leader = metadata ? leaderOf(*metadata, p) : kNoNode;
+    const PartitionInfo* info =
+        metadata ? metadata->partition(p.topic->name, p.partition) : nullptr;
+    const NodeId leader = info ? info->leader : kNoNode;
     if (leader == kNoNode) {
       lookUpTopic(*p.topic);
       continue;
@@ -522,17 +520,6 @@ void Producer::drain() {
   }
   for (auto& [leader, partitions] : ready) sendTo(leader, partitions);
   checkFlushWaiters(now);
-}
-
-NodeId Producer::leaderOf(const MetadataSnapshot& metadata, const PartitionState& partition) {
-  const TopicInfo* info = metadata.topic(partition.topic->name);
-  if (info == nullptr) return kNoNode;
-  const auto& partitions = info->partitions;
-  auto it = std::lower_bound(
-      partitions.begin(), partitions.end(), partition.partition,
-      [](const PartitionInfo& p, int32_t index) { return p.partition < index; });
-  if (it == partitions.end() || it->partition != partition.partition) return kNoNode;
-  return it->leader;
 }
 
 void Producer::sendTo(NodeId leader, std::vector<PartitionState*>& partitions) {
@@ -595,7 +582,7 @@ void Producer::onProduceResponse(const std::shared_ptr<InFlight>& sent,
     p.in_flight = false;
     --batches_in_flight_;
     if (!result.ok()) {
-      onBatchError(p, Error{result.error().code, where(p.topic->name, p.partition) + ": " +
+      onBatchError(p, Error{result.error().code, describePartition(p.topic->name, p.partition) + ": " +
                                                      result.error().message});
       continue;
     }
@@ -614,7 +601,7 @@ void Producer::onProduceResponse(const std::shared_ptr<InFlight>& sent,
     }
     if (answer == nullptr) {
       onBatchError(p, Error{ErrorCode::kMalformedMessage,
-                            where(p.topic->name, p.partition) +
+                            describePartition(p.topic->name, p.partition) +
                                 ": the Produce response has no answer for the partition"});
       continue;
     }
@@ -625,7 +612,7 @@ void Producer::onProduceResponse(const std::shared_ptr<InFlight>& sent,
       // The broker already has this batch from an earlier attempt.
       completeBatch(p, 0, Error{}, -1, -1);
     } else {
-      std::string message = where(p.topic->name, p.partition) + ": ";
+      std::string message = describePartition(p.topic->name, p.partition) + ": ";
       message += answer->error_message ? *answer->error_message
                                        : std::string(errorDescription(code));
       onBatchError(p, Error{code, std::move(message)});
@@ -700,7 +687,7 @@ void Producer::completeBatch(PartitionState& p, size_t position, const Error& er
 void Producer::expire(PartitionState& p, Clock::time_point now) {
   while (!p.batches.empty() && !p.in_flight && now >= p.batches.front().deadline) {
     const Batch& batch = p.batches.front();
-    std::string message = where(p.topic->name, p.partition) + ": " +
+    std::string message = describePartition(p.topic->name, p.partition) + ": " +
                           std::to_string(batch.records) + " records had no outcome within " +
                           "delivery.timeout.ms (" +
                           std::to_string(config_.delivery_timeout.count()) + " ms); ";

@@ -181,7 +181,6 @@ class Producer : public std::enable_shared_from_this<Producer> {
 
   // Sends what is due, expires what is late, and re-arms the wake-up timer.
   void drain();
-  static NodeId leaderOf(const MetadataSnapshot& metadata, const PartitionState& partition);
   void sendTo(NodeId leader, std::vector<PartitionState*>& partitions);
   void onProduceResponse(const std::shared_ptr<InFlight>& sent,
                          Result<protocol::ProduceResponse> result);

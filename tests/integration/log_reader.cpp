@@ -33,13 +33,12 @@ Result<MetadataPtr> refresh(Cluster& cluster, const std::string& topic) {
 
 Result<std::vector<LoggedRecord>> readFromLeader(Cluster& cluster, const MetadataPtr& metadata,
                                                  const std::string& topic, int32_t partition) {
-  const TopicInfo* info = metadata ? metadata->topic(topic) : nullptr;
-  if (info == nullptr || partition >= static_cast<int32_t>(info->partitions.size())) {
-    return Error{ErrorCode::kUnknownTopicOrPartition, "no metadata for " + topic};
+  const PartitionInfo* info = metadata ? metadata->partition(topic, partition) : nullptr;
+  if (info == nullptr) {
+    return Error{ErrorCode::kUnknownTopicOrPartition,
+                 "no metadata for " + describePartition(topic, partition)};
   }
-  auto connection =
-      cluster.connection(info->partitions[static_cast<size_t>(partition)].leader,
-                         ConnectionPurpose::kFetch, "log-reader");
+  auto connection = cluster.connection(info->leader, ConnectionPurpose::kFetch, "log-reader");
   if (!connection) return Error{ErrorCode::kNoBrokerAvailable, "no leader for " + topic};
 
   std::vector<LoggedRecord> records;
