@@ -145,11 +145,26 @@ bool Cluster::ready() const {
          std::chrono::steady_clock::now() - metadata_->fetched_at < config_.metadata_max_staleness;
 }
 
+const BrokerInfo* Cluster::connectableBroker(NodeId node) const {
+  const BrokerInfo* broker = metadata_ ? metadata_->broker(node) : nullptr;
+  if (!broker || broker->port <= 0 || broker->port > 65535) return nullptr;
+  return broker;
+}
+
+std::shared_ptr<net::BrokerConnection> Cluster::dedicatedConnection(NodeId node,
+                                                                    const std::string& label) {
+  std::lock_guard lock(mutex_);
+  const BrokerInfo* broker = connectableBroker(node);
+  if (!broker) return nullptr;
+  return makeConnection(broker->host, static_cast<uint16_t>(broker->port),
+                        "broker " + std::to_string(node) + " " + label);
+}
+
 std::shared_ptr<net::BrokerConnection> Cluster::connection(NodeId node, ConnectionPurpose purpose,
                                                            const std::string& key) {
   std::lock_guard lock(mutex_);
-  const BrokerInfo* broker = metadata_ ? metadata_->broker(node) : nullptr;
-  if (!broker || broker->port <= 0 || broker->port > 65535) return nullptr;
+  const BrokerInfo* broker = connectableBroker(node);
+  if (!broker) return nullptr;
   auto& slot = connections_[{node, purpose, key}];
   if (slot && (slot->host() != broker->host || slot->port() != broker->port)) {
     slot->close();  // the broker moved: its old address is of no use

@@ -78,6 +78,12 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   // session's blocking JoinGroup/SyncGroup, for instance). Any thread.
   std::shared_ptr<net::BrokerConnection> connection(NodeId node, ConnectionPurpose purpose,
                                                     const std::string& key = {});
+  // A new connection to broker `node` that the cluster neither caches nor closes: for a caller
+  // that needs one only for a while (a group member's JoinGroup and SyncGroup, which the
+  // coordinator holds for a whole rebalance), and closes it when done. nullptr when the node is
+  // not in the metadata. Any thread.
+  std::shared_ptr<net::BrokerConnection> dedicatedConnection(NodeId node, const std::string& label);
+
  private:
   using MetadataCallback = std::function<void(Result<MetadataPtr>)>;
 
@@ -88,6 +94,8 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   // connections of brokers that are gone, and wakes the refresh loop when a partition has no
   // leader. On the strand.
   MetadataPtr publish(MetadataSnapshot fresh, bool partial);
+  // The node's entry in the current metadata, when it has a usable address. Under mutex_.
+  const BrokerInfo* connectableBroker(NodeId node) const;
   std::shared_ptr<net::BrokerConnection> makeConnection(const std::string& host, uint16_t port,
                                                         const std::string& label);
 

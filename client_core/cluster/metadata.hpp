@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -57,6 +58,14 @@ struct MetadataSnapshot {
   const TopicInfo* topic(const std::string& name) const;
   // The partition numbered `index` of `topic`, or nullptr when either is unknown.
   const PartitionInfo* partition(const std::string& topic, int32_t index) const;
+};
+
+// One partition of one topic, as consumers, groups and assignors name it.
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  auto operator<=>(const TopicPartition&) const = default;
+  bool operator==(const TopicPartition&) const = default;
 };
 
 // "topic NAME partition N": how errors and logs name one partition.

@@ -72,6 +72,8 @@ enum class ErrorAction {
     "A frame was longer than the configured maximum")                                              \
   X(kDeliveryTimedOut, -110, "DELIVERY_TIMED_OUT", kFatalToRequest, true,                          \
     "The record had no outcome within the producer's delivery timeout")                            \
+  X(kNoOffsetToStartFrom, -111, "NO_OFFSET_TO_START_FROM", kFatalToRequest, false,                 \
+    "The partition has no committed offset and the offset reset policy is none")                   \
   /* Kafka protocol codes. */                                                                      \
   X(kUnknownServerError, -1, "UNKNOWN_SERVER_ERROR", kFatalToRequest, true,                        \
     "The broker hit an unexpected error while handling the request")                               \

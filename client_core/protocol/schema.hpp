@@ -57,6 +57,9 @@ inline constexpr Versions kNever{};
 struct FieldOptions {
   Versions nullable = kNever;
   int32_t tag = -1;
+  // Decode a null where the schema allows none as the empty value rather than fail: for
+  // response fields that some brokers (librdkafka's mock, in error responses) write as null.
+  bool null_as_empty = false;
 };
 
 template <class Owner, class Member>
@@ -241,6 +244,22 @@ bool decodeNullable(Reader& r, T& v, const SchemaContext& ctx) {
   }
 }
 
+template <class T>
+void decodeValue(Reader& r, T& v, const SchemaContext& ctx);
+
+// Decodes a value that the schema does not allow to be null, unless `options` read a null as
+// empty.
+template <class T>
+void decodeNonNull(Reader& r, T& v, const FieldOptions& options, const SchemaContext& ctx) {
+  if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, Bytes>) {
+    if (options.null_as_empty) {
+      if (!decodeNullable(r, v, ctx)) v = T{};
+      return;
+    }
+  }
+  decodeValue(r, v, ctx);
+}
+
 // Decodes one value where null is not allowed.
 template <class T>
 void decodeValue(Reader& r, T& v, const SchemaContext& ctx) {
@@ -309,10 +328,10 @@ void decodeField(Reader& r, Owner& owner, const Field<Owner, Member>& f,
       }
     } else {
       v.emplace();
-      decodeValue(r, *v, ctx);
+      decodeNonNull(r, *v, f.options, ctx);
     }
   } else {
-    decodeValue(r, v, ctx);
+    decodeNonNull(r, v, f.options, ctx);
   }
   if (!r.ok()) r.prependPath(f.name);
 }

@@ -61,7 +61,7 @@ TEST(ErrorTest, EveryKafkaCodeUpToTheNewestIsListed) {
 
 TEST(ErrorTest, EveryCodeHasANameAndADescription) {
   std::vector<ErrorCode> codes = allCodes();
-  EXPECT_EQ(codes.size(), 135u + 11u);  // Kafka's -1..133, then our eleven
+  EXPECT_EQ(codes.size(), 135u + 12u);  // Kafka's -1..133, then our twelve
   std::set<std::string> names;
   for (ErrorCode code : codes) {
     std::string name = errorName(code);
@@ -85,6 +85,7 @@ TEST(ErrorTest, ClientCodesKeepTheirValues) {
   EXPECT_EQ(static_cast<int32_t>(ErrorCode::kUnknownCluster), -108);
   EXPECT_EQ(static_cast<int32_t>(ErrorCode::kFrameTooLarge), -109);
   EXPECT_EQ(static_cast<int32_t>(ErrorCode::kDeliveryTimedOut), -110);
+  EXPECT_EQ(static_cast<int32_t>(ErrorCode::kNoOffsetToStartFrom), -111);
 }
 
 TEST(ErrorTest, RepresentativeCodesHaveTheirActions) {

@@ -324,5 +324,24 @@ TEST(JoinGroupMessageTest, NullableVersionsMatchTheSpec) {
   EXPECT_EQ(encoded, wire({{0, 0, 0, 0}, {0, 0}, {0, 0, 0, 1}, {1}, {2}, "m", {2}, "m", {1}, {0}}));
 }
 
+// librdkafka's mock writes null strings where the schema has none (an error answer carries no
+// leader, member id or protocol); they read as empty, so the error code is not lost.
+TEST(JoinGroupMessageTest, NullStringsOfAnErrorAnswerReadAsEmpty) {
+  const Bytes frame = wire({{0, 0, 0, 7},              // correlation id
+                            {0, 0, 0, 0},              // throttle_time_ms
+                            {0, 27},                   // REBALANCE_IN_PROGRESS
+                            {0xff, 0xff, 0xff, 0xff},  // generation_id
+                            {0xff, 0xff},              // protocol_name: null
+                            {0xff, 0xff},              // leader: null
+                            {0xff, 0xff},              // member_id: null
+                            {0, 0, 0, 0}});            // members
+  auto decoded = decodeResponseFrame<JoinGroupApi>(frame, 5);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().toString();
+  EXPECT_EQ(decoded->error_code, 27);
+  EXPECT_EQ(decoded->protocol_name, std::string());
+  EXPECT_EQ(decoded->leader, "");
+  EXPECT_EQ(decoded->member_id, "");
+}
+
 }  // namespace
 }  // namespace kafka::protocol

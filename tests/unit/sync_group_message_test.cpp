@@ -150,5 +150,17 @@ TEST(SyncGroupMessageTest, FirstAndNullableVersionsMatchTheSpec) {
   testing::expectWireBytes<SyncGroupApi>(response, 5, Bytes{0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 0});
 }
 
+// librdkafka's mock answers an error with null assignment bytes; they read as empty.
+TEST(SyncGroupMessageTest, NullAssignmentOfAnErrorAnswerReadsAsEmpty) {
+  const Bytes frame = wire({{0, 0, 0, 7},                // correlation id
+                            {0, 0, 0, 0},                // throttle_time_ms
+                            {0, 42},                     // INVALID_REQUEST
+                            {0xff, 0xff, 0xff, 0xff}});  // assignment: null
+  auto decoded = decodeResponseFrame<SyncGroupApi>(frame, 3);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().toString();
+  EXPECT_EQ(decoded->error_code, 42);
+  EXPECT_TRUE(decoded->assignment.empty());
+}
+
 }  // namespace
 }  // namespace kafka::protocol

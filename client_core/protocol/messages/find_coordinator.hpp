@@ -48,7 +48,7 @@ struct FindCoordinatorResponse {
       return std::tuple{
           field("key", &R::key, since(4)),
           field("node_id", &R::node_id, since(4)),
-          field("host", &R::host, since(4)),
+          field("host", &R::host, since(4), {.null_as_empty = true}),
           field("port", &R::port, since(4)),
           field("error_code", &R::error_code, since(4)),
           field("error_message", &R::error_message, since(4), {.nullable = since(4)})};
@@ -72,7 +72,7 @@ struct FindCoordinatorResponse {
         field("error_code", &R::error_code, between(0, 3)),
         field("error_message", &R::error_message, between(1, 3), {.nullable = between(1, 3)}),
         field("node_id", &R::node_id, between(0, 3)),
-        field("host", &R::host, between(0, 3)),
+        field("host", &R::host, between(0, 3), {.null_as_empty = true}),
         field("port", &R::port, between(0, 3)),
         field("coordinators", &R::coordinators, since(4))};
   }

@@ -92,10 +92,11 @@ struct JoinGroupResponse {
                       field("error_code", &R::error_code, since(0)),
                       field("generation_id", &R::generation_id, since(0)),
                       field("protocol_type", &R::protocol_type, since(7), {.nullable = since(7)}),
-                      field("protocol_name", &R::protocol_name, since(0), {.nullable = since(7)}),
-                      field("leader", &R::leader, since(0)),
+                      field("protocol_name", &R::protocol_name, since(0),
+                            {.nullable = since(7), .null_as_empty = true}),
+                      field("leader", &R::leader, since(0), {.null_as_empty = true}),
                       field("skip_assignment", &R::skip_assignment, since(9)),
-                      field("member_id", &R::member_id, since(0)),
+                      field("member_id", &R::member_id, since(0), {.null_as_empty = true}),
                       field("members", &R::members, since(0))};
   }
   bool operator==(const JoinGroupResponse&) const = default;

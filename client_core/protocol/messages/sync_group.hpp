@@ -65,7 +65,7 @@ struct SyncGroupResponse {
                       field("error_code", &R::error_code, since(0)),
                       field("protocol_type", &R::protocol_type, since(5), {.nullable = since(5)}),
                       field("protocol_name", &R::protocol_name, since(5), {.nullable = since(5)}),
-                      field("assignment", &R::assignment, since(0))};
+                      field("assignment", &R::assignment, since(0), {.null_as_empty = true})};
   }
   bool operator==(const SyncGroupResponse&) const = default;
 };
