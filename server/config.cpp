@@ -6,6 +6,7 @@
 #include <functional>
 #include <thread>
 #include <type_traits>
+#include <utility>
 
 #include "client_core/producer/producer.hpp"
 
@@ -214,6 +215,40 @@ Apply producerNumber(std::string_view flag, uint64_t min, uint64_t max) {
   };
 }
 
+std::string applyOffsetReset(DaemonConfig& config, std::string_view value) {
+  constexpr std::pair<std::string_view, consumer::OffsetReset> kPolicies[] = {
+      {"earliest", consumer::OffsetReset::kEarliest},
+      {"latest", consumer::OffsetReset::kLatest},
+      {"none", consumer::OffsetReset::kNone}};
+  for (const auto& [name, policy] : kPolicies) {
+    if (value == name) {
+      config.consumer.offset_reset = policy;
+      return {};
+    }
+  }
+  return badValue("auto-offset-reset", value, "earliest, latest or none");
+}
+
+std::string applySessionIdleTtl(DaemonConfig& config, std::string_view value) {
+  auto millis = parseInt<uint64_t>(value);
+  if (!millis || *millis < 1 || *millis > kMaxMillisFlag) {
+    return badValue("consumer-session-idle-ttl-ms", value,
+                    "an integer from 1 to " + std::to_string(kMaxMillisFlag));
+  }
+  config.consumer.idle_ttl = std::chrono::milliseconds(*millis);
+  return {};
+}
+
+std::string applyMaxSessions(DaemonConfig& config, std::string_view value) {
+  auto count = parseInt<uint64_t>(value);
+  if (!count || *count < 1 || *count > kMaxConsumerSessions) {
+    return badValue("max-consumer-sessions", value,
+                    "an integer from 1 to " + std::to_string(kMaxConsumerSessions));
+  }
+  config.consumer.max_sessions = static_cast<size_t>(*count);
+  return {};
+}
+
 const std::vector<Flag>& flags() {
   static const std::vector<Flag> kFlags = {
       {"bootstrap-servers", ValueKind::kRequired, applyBootstrap},
@@ -244,6 +279,9 @@ const std::vector<Flag>& flags() {
       {"request-timeout-ms", ValueKind::kRequired,
        producerNumber<&producer::ProducerConfig::request_timeout>("request-timeout-ms", 1,
                                                                   kMaxMillisFlag)},
+      {"auto-offset-reset", ValueKind::kRequired, applyOffsetReset},
+      {"consumer-session-idle-ttl-ms", ValueKind::kRequired, applySessionIdleTtl},
+      {"max-consumer-sessions", ValueKind::kRequired, applyMaxSessions},
       {"help", ValueKind::kNone, nullptr},
       {"version", ValueKind::kNone, nullptr},
   };
@@ -425,6 +463,16 @@ Producer (for Produce and ProduceStream; a call may choose its own acks and comp
                             it is reported failed (default 120000)
   --request-timeout-ms=N    how long a broker may take to answer a Produce request
                             (default 30000)
+
+Consumer (for the Consumer service's sessions; a session may choose its own reset and TTL):
+  --auto-offset-reset=P     where a partition without a committed offset starts: earliest,
+                            latest or none (an error event, and nothing until a seek)
+                            (default latest)
+  --consumer-session-idle-ttl-ms=N
+                            how long a session stays open with no call using it, keeping its
+                            group membership for an application that reconnects (default 60000)
+  --max-consumer-sessions=N sessions open at once, at most; opening more fails with
+                            RESOURCE_EXHAUSTED (default 10000)
 
 Other:
   --client-id=ID            client.id sent to Kafka (default kafka-sidecar)

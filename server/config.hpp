@@ -5,6 +5,8 @@
 // the value at fault.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "client_core/common/log.hpp"
+#include "client_core/consumer/consumer_config.hpp"
 #include "client_core/net/host_port.hpp"
 #include "client_core/producer/producer_config.hpp"
 #include "client_core/protocol/api.hpp"
@@ -22,6 +25,13 @@ namespace kafka::sidecar {
 
 // The number of hardware threads (at least 1): the default for --threads.
 unsigned defaultThreadCount();
+
+// Consumer sessions: the defaults for what a SessionSpec leaves unset, and how many may be open.
+struct ConsumerSessionConfig {
+  consumer::OffsetReset offset_reset = consumer::OffsetReset::kLatest;
+  std::chrono::milliseconds idle_ttl{60'000};
+  size_t max_sessions = 10'000;
+};
 
 struct DaemonConfig {
   // The default cluster's brokers ("host:port" each); empty when embedded_brokers > 0.
@@ -44,6 +54,7 @@ struct DaemonConfig {
   // The settings of every producer; a call may override acks and compression. Valid by
   // Producer::validate() once parsed.
   producer::ProducerConfig producer;
+  ConsumerSessionConfig consumer;
 };
 
 // Limits enforced on flag values.
@@ -52,6 +63,7 @@ inline constexpr unsigned kMaxThreads = 256;
 inline constexpr uint64_t kMaxMillisFlag = 2'147'483'647;  // Kafka's limit for its *.ms settings
 inline constexpr uint64_t kMaxSizeFlag = 2'147'483'647;    // batch.size, max.request.size
 inline constexpr uint64_t kMaxBufferMemory = uint64_t{1} << 40;
+inline constexpr uint64_t kMaxConsumerSessions = 1'000'000;
 
 struct ParsedArgs {
   enum class Action { kRun, kHelp, kVersion, kError };

@@ -5,6 +5,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,6 +18,8 @@
 
 #include "client_core/common/log.hpp"
 #include "server/admin_service.hpp"
+#include "server/consumer_service.hpp"
+#include "server/consumer_sessions.hpp"
 #include "server/http_server.hpp"
 #include "server/producer_pool.hpp"
 #include "server/producer_service.hpp"
@@ -106,6 +109,8 @@ void Daemon::start() {
     clusters_ = std::make_unique<ClusterRegistry>(io_.get_executor(), std::move(configs));
     clusters_->startAll();
     producers_ = std::make_unique<ProducerPool>(io_.get_executor(), config_.producer);
+    consumer_sessions_ =
+        std::make_unique<ConsumerSessions>(io_.get_executor(), *clusters_, config_.consumer);
     startGrpc();
     startHttp();
 
@@ -120,6 +125,7 @@ void Daemon::start() {
 void Daemon::startGrpc() {
   admin_ = std::make_unique<AdminService>(*clusters_);
   producer_service_ = std::make_unique<ProducerService>(*clusters_, *producers_);
+  consumer_service_ = std::make_unique<ConsumerService>(*consumer_sessions_);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -130,6 +136,7 @@ void Daemon::startGrpc() {
   builder.AddListeningPort(config_.grpc_listen, grpc::InsecureServerCredentials(), &selected_port);
   builder.RegisterService(admin_.get());
   builder.RegisterService(producer_service_.get());
+  builder.RegisterService(consumer_service_.get());
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || selected_port == 0) {
     grpc_server_.reset();
@@ -140,6 +147,7 @@ void Daemon::startGrpc() {
   grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
   health->SetServingStatus(v1::Admin::service_full_name(), false);
   health->SetServingStatus(v1::Producer::service_full_name(), false);
+  health->SetServingStatus(v1::Consumer::service_full_name(), false);
   health->SetServingStatus(false);
 
   if (config_.grpc_listen.starts_with("unix:")) {
@@ -252,12 +260,21 @@ void Daemon::shutdown() {
   // within the grace period, so that in-flight produce calls are answered for every record.
   if (producer_service_) producer_service_->drain();
   if (producers_) producers_->startClose(kProducerCloseTimeout);
+  // Meanwhile the consumer sessions commit what was acked and leave their groups; their calls
+  // end once that is done, so that gRPC's shutdown below does not wait for them long.
+  const auto sessions_deadline = std::chrono::steady_clock::now() + kConsumerCloseTimeout;
+  if (consumer_sessions_) consumer_sessions_->startClose();
   // In-flight calls finish on their own within the grace period; the rest are cancelled, which
   // finishes them (see UnaryReactor and ProducerService).
   if (grpc_server_) grpc_server_->Shutdown(std::chrono::system_clock::now() + kGrpcGrace);
   if (http_) http_->stop();
   // Records of cancelled calls are still being delivered: they need the clusters up.
   if (producers_) producers_->waitClosed(kProducerCloseTimeout + std::chrono::seconds(1));
+  if (consumer_sessions_) {
+    consumer_sessions_->waitClosed(std::max(
+        std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          sessions_deadline - std::chrono::steady_clock::now())));
+  }
   if (clusters_) clusters_->stopAll();
 
   work_.reset();

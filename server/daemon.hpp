@@ -1,6 +1,7 @@
 // Daemon: the whole kafka-sidecar process behind main(): the io_context and its thread pool, the
-// configured Kafka clusters and their producers, the optional embedded test cluster, the gRPC
-// server (Admin, Producer, grpc.health.v1, reflection) and the HTTP probe server.
+// configured Kafka clusters with their producers and consumer sessions, the optional embedded
+// test cluster, the gRPC server (Admin, Producer, Consumer, grpc.health.v1, reflection) and the
+// HTTP probe server.
 //
 // Readiness: the daemon is ready when every cluster is ready() (fresh metadata). /readyz and the
 // grpc.health.v1 serving status (NOT_SERVING until ready) both follow it; /healthz only says the
@@ -11,9 +12,11 @@
 //   1. stop accepting: new produce calls fail UNAVAILABLE, open produce streams end once their
 //      acks are written, and the producers send what they hold at once and fail what is left
 //      after a timeout shorter than the grace period that in-flight gRPC calls get before they
-//      are cancelled;
-//   2. once the producers are done, the clusters close their connections and the I/O threads
-//      drain; the io_context is stopped outright if they have not within a bounded time.
+//      are cancelled; consumer sessions commit what was acked and leave their groups, and their
+//      calls end (UNAVAILABLE) once that is done;
+//   2. once the producers and the sessions are done, the clusters close their connections and
+//      the I/O threads drain; the io_context is stopped outright if they have not within a
+//      bounded time.
 //
 // Owned by main() (or a test). start() and wait() are called from one thread, which is not an
 // I/O thread; requestStop() and the accessors may be called from any thread.
@@ -46,6 +49,8 @@ class MockCluster;
 namespace kafka::sidecar {
 
 class AdminService;
+class ConsumerService;
+class ConsumerSessions;
 class HttpServer;
 class ProducerPool;
 class ProducerService;
@@ -90,6 +95,9 @@ class Daemon {
   // How long the producers get to deliver what they hold; shorter than kGrpcGrace, so that
   // produce calls can still be answered.
   static constexpr std::chrono::seconds kProducerCloseTimeout{4};
+  // How long consumer sessions get for their final commit and LeaveGroup; they close while the
+  // producers do, and their calls end once they have.
+  static constexpr std::chrono::seconds kConsumerCloseTimeout{4};
   // How often readiness is re-evaluated for the gRPC health status.
   static constexpr std::chrono::milliseconds kReadinessPoll{200};
 
@@ -115,6 +123,8 @@ class Daemon {
   std::unique_ptr<ProducerPool> producers_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<ProducerService> producer_service_;
+  std::unique_ptr<ConsumerSessions> consumer_sessions_;
+  std::unique_ptr<ConsumerService> consumer_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<HttpServer> http_;
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "server/bidi_reactor.hpp"
 #include "server/service_status.hpp"
 
 namespace kafka::sidecar {
@@ -513,29 +514,10 @@ class ProduceStreamCall : public std::enable_shared_from_this<ProduceStreamCall>
   bool finished_ = false;
 };
 
-namespace {
-
-class ProduceStreamReactor final : public StreamReactor {
- public:
-  explicit ProduceStreamReactor(std::shared_ptr<ProduceStreamCall> call) : call_(std::move(call)) {}
-
-  void OnReadDone(bool ok) override { call_->onReadDone(ok); }
-  void OnWriteDone(bool ok) override { call_->onWriteDone(ok); }
-  void OnCancel() override { call_->onCancel(); }
-  void OnDone() override {
-    call_->onDone();
-    delete this;
-  }
-
- private:
-  std::shared_ptr<ProduceStreamCall> call_;
-};
-
-}  // namespace
-
 StreamReactor* ProducerService::ProduceStream(grpc::CallbackServerContext* /*context*/) {
   auto call = std::make_shared<ProduceStreamCall>(*this);
-  auto* reactor = new ProduceStreamReactor(call);
+  auto* reactor =
+      new BidiReactor<ProduceStreamCall, v1::ProduceStreamRequest, v1::ProduceStreamResponse>(call);
   call->start(reactor, registerStream(call));
   return reactor;
 }

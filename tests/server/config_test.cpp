@@ -350,5 +350,36 @@ TEST(ConfigTest, ListenAddressParsing) {
   EXPECT_FALSE(parseListenAddress("ho st:80"));
 }
 
+TEST(ConfigTest, ConsumerSessionFlags) {
+  ParsedArgs defaults = parse({"--embedded-broker"});
+  ASSERT_EQ(defaults.action, Action::kRun) << defaults.error;
+  const ConsumerSessionConfig& consumer = defaults.config.consumer;
+  EXPECT_EQ(consumer.offset_reset, consumer::OffsetReset::kLatest);
+  EXPECT_EQ(consumer.idle_ttl, std::chrono::milliseconds(60000));
+  EXPECT_EQ(consumer.max_sessions, 10000u);
+  std::string help = usageText();
+  for (std::string_view text : {"(default latest)", "(default 60000)", "(default 10000)"}) {
+    EXPECT_NE(help.find(text), std::string::npos) << text;
+  }
+
+  ParsedArgs set = parse({"--embedded-broker", "--auto-offset-reset=earliest",
+                          "--consumer-session-idle-ttl-ms", "1500", "--max-consumer-sessions=3"});
+  ASSERT_EQ(set.action, Action::kRun) << set.error;
+  EXPECT_EQ(set.config.consumer.offset_reset, consumer::OffsetReset::kEarliest);
+  EXPECT_EQ(set.config.consumer.idle_ttl, std::chrono::milliseconds(1500));
+  EXPECT_EQ(set.config.consumer.max_sessions, 3u);
+  EXPECT_EQ(parse({"--embedded-broker", "--auto-offset-reset=none"}).config.consumer.offset_reset,
+            consumer::OffsetReset::kNone);
+
+  EXPECT_EQ(errorOf({"--embedded-broker", "--auto-offset-reset=smallest"}),
+            "invalid value 'smallest' for --auto-offset-reset: expected earliest, latest or none");
+  EXPECT_EQ(errorOf({"--embedded-broker", "--consumer-session-idle-ttl-ms=0"}),
+            "invalid value '0' for --consumer-session-idle-ttl-ms: expected an integer from 1 to "
+            "2147483647");
+  EXPECT_EQ(errorOf({"--embedded-broker", "--max-consumer-sessions=-1"}),
+            "invalid value '-1' for --max-consumer-sessions: expected an integer from 1 to "
+            "1000000");
+}
+
 }  // namespace
 }  // namespace kafka::sidecar

@@ -1,0 +1,544 @@
+#include "server/consumer_service.hpp"
+
+#include <boost/asio/post.hpp>
+#include <deque>
+#include <mutex>
+#include <utility>
+
+#include "server/bidi_reactor.hpp"
+#include "server/producer_service.hpp"
+#include "server/unary_reactor.hpp"
+
+namespace kafka::sidecar {
+
+namespace asio = boost::asio;
+
+namespace {
+
+using SubscribeReactor = grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>;
+
+// Consecutive records of a partition are coalesced into one response up to about this many
+// bytes, well below the 4 MiB that gRPC clients accept by default.
+constexpr size_t kMaxRecordBytesPerWrite = 1024 * 1024;
+// Events queued for a stream whose application does not read, at most; beyond, the call ends.
+constexpr size_t kMaxQueuedEvents = 1000;
+// Opening again when the session found closed before the call could attach.
+constexpr int kAttachAttempts = 3;
+
+std::string_view requestName(v1::SubscribeRequest::RequestCase request) {
+  switch (request) {
+    case v1::SubscribeRequest::kOpen:
+      return "open";
+    case v1::SubscribeRequest::kAck:
+      return "ack";
+    case v1::SubscribeRequest::kCommit:
+      return "commit";
+    case v1::SubscribeRequest::kSeek:
+      return "seek";
+    case v1::SubscribeRequest::kPause:
+      return "pause";
+    case v1::SubscribeRequest::kResume:
+      return "resume";
+    case v1::SubscribeRequest::kClose:
+      return "close";
+    case v1::SubscribeRequest::REQUEST_NOT_SET:
+      break;
+  }
+  return "an empty message";
+}
+
+// The error event that answers a stream's request the session refused.
+v1::ConsumerEvent refusal(const grpc::Status& status) {
+  v1::ConsumerEvent event;
+  fillKafkaError(Error{ErrorCode::kInvalidArgument, status.error_message()},
+                 *event.mutable_error()->mutable_error());
+  return event;
+}
+
+void answer(const std::shared_ptr<UnaryReactor::Finisher>& finisher, grpc::Status status) {
+  if (finisher->claim()) finisher->finish(std::move(status));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Subscribe
+
+// One Subscribe call. Until the first message is read it lives on gRPC's threads; from then on,
+// everything but the reactor guard below lives on its session's strand. The reactor is used
+// under the mutex only (gRPC runs no reaction of a bidi stream inline, so none re-enters), and
+// only until the call is finished.
+class SubscribeCall final : public SessionOutlet,
+                            public std::enable_shared_from_this<SubscribeCall> {
+ public:
+  explicit SubscribeCall(ConsumerSessions& sessions) : sessions_(sessions) {}
+
+  void start(SubscribeReactor* reactor) {
+    std::lock_guard lock(mutex_);
+    reactor_ = reactor;
+    reactor_->StartRead(&request_);
+  }
+
+  // ---- gRPC reactions (gRPC's threads). ----
+
+  void onReadDone(bool ok) {
+    std::shared_ptr<ConsumerSession> current = session();
+    if (!current) {
+      openSession(ok);
+      return;
+    }
+    asio::post(current->strand(), [self = shared_from_this(), ok] { self->handleMessage(ok); });
+  }
+
+  void onWriteDone(bool ok) {
+    asio::post(session()->strand(), [self = shared_from_this(), ok] { self->writeDone(ok); });
+  }
+
+  void onCancel() {
+    finish(grpc::Status::CANCELLED);
+    if (std::shared_ptr<ConsumerSession> current = session()) {
+      asio::post(current->strand(), [self = shared_from_this()] { self->gone(); });
+    }
+  }
+
+  void onDone() {
+    std::shared_ptr<ConsumerSession> current;
+    {
+      std::lock_guard lock(mutex_);
+      reactor_ = nullptr;
+      finished_ = true;
+      current = session_;
+    }
+    if (current) asio::post(current->strand(), [self = shared_from_this()] { self->gone(); });
+  }
+
+  // ---- SessionOutlet (the session's strand). ----
+
+  void sendRecords(v1::PartitionRecords records) override {
+    if (ended_) return;
+    const size_t bytes = records.ByteSizeLong();
+    if (!queue_.empty()) {
+      Queued& last = queue_.back();
+      if (last.message.has_records() && last.message.records().topic() == records.topic() &&
+          last.message.records().partition() == records.partition() &&
+          last.bytes + bytes <= kMaxRecordBytesPerWrite) {
+        for (v1::ConsumedRecord& record : *records.mutable_records()) {
+          *last.message.mutable_records()->add_records() = std::move(record);
+        }
+        last.bytes += bytes;
+        maybeWrite();
+        return;
+      }
+    }
+    Queued& entry = queue_.emplace_back();
+    *entry.message.mutable_records() = std::move(records);
+    entry.bytes = bytes;
+    maybeWrite();
+  }
+
+  void sendEvent(const v1::ConsumerEvent& event) override {
+    if (ended_) return;
+    if (queued_events_ >= kMaxQueuedEvents) {
+      if (overflowing_) return;
+      overflowing_ = true;
+      // Not from inside the session's own call: end the call in a turn of its own.
+      asio::post(session()->strand(), [self = shared_from_this()] {
+        self->detachAndEnd({grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            "the application read no responses while " +
+                                std::to_string(kMaxQueuedEvents) +
+                                " events waited for it; its unacked records go to other calls"});
+      });
+      return;
+    }
+    *queue_.emplace_back().message.mutable_event() = event;
+    ++queued_events_;
+    maybeWrite();
+  }
+
+  void withdraw(const TopicPartition& partition,
+                const std::function<bool(int64_t)>& drop) override {
+    for (auto entry = queue_.begin(); entry != queue_.end();) {
+      v1::PartitionRecords* records =
+          entry->message.has_records() ? entry->message.mutable_records() : nullptr;
+      if (!records || records->topic() != partition.topic ||
+          records->partition() != partition.partition) {
+        ++entry;
+        continue;
+      }
+      auto& list = *records->mutable_records();
+      list.erase(std::remove_if(
+                     list.begin(), list.end(),
+                     [&drop](const v1::ConsumedRecord& record) { return drop(record.offset()); }),
+                 list.end());
+      if (list.empty()) {
+        entry = queue_.erase(entry);
+      } else {
+        entry->bytes = records->ByteSizeLong();
+        ++entry;
+      }
+    }
+  }
+
+  void end(grpc::Status status) override {
+    attached_ = false;
+    endCall(std::move(status));
+  }
+
+ private:
+  struct Queued {
+    v1::SubscribeResponse message;
+    size_t bytes = 0;  // of the records, for coalescing
+  };
+
+  std::shared_ptr<ConsumerSession> session() const {
+    std::lock_guard lock(mutex_);
+    return session_;
+  }
+
+  // The first message (gRPC's thread, or a strand when attaching again).
+  void openSession(bool ok) {
+    if (!ok) {
+      finish(grpc::Status::OK);  // the application ended the call without opening anything
+      return;
+    }
+    if (request_.request_case() != v1::SubscribeRequest::kOpen) {
+      finish({grpc::StatusCode::INVALID_ARGUMENT,
+              "the first SubscribeRequest must be `open`, not " +
+                  std::string(requestName(request_.request_case()))});
+      return;
+    }
+    attach(1);
+  }
+
+  void attach(int attempt) {
+    ConsumerSessions::Opened opened;
+    if (grpc::Status status = sessions_.open(request_.open(), false, opened); !status.ok()) {
+      finish(std::move(status));
+      return;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      session_ = opened.session;
+    }
+    asio::post(opened.session->strand(), [self = shared_from_this(), opened, attempt] {
+      if (self->gone_ || self->finished()) return;
+      // First in the queue: what attaching delivers follows it.
+      v1::SessionOpened& reply = *self->queue_.emplace_back().message.mutable_opened();
+      reply.set_session_id(opened.session->id());
+      reply.set_attached(opened.attached);
+      if (!opened.session->attach(self)) {
+        self->queue_.clear();
+        if (attempt >= kAttachAttempts) {
+          self->finish({grpc::StatusCode::UNAVAILABLE,
+                        "the session kept closing while this call attached to it; try again"});
+        } else {
+          self->attach(attempt + 1);
+        }
+        return;
+      }
+      self->attached_ = true;
+      self->maybeWrite();
+      self->startRead();
+    });
+  }
+
+  // ---- The session's strand. ----
+
+  void handleMessage(bool ok) {
+    if (gone_ || ended_) return;
+    std::shared_ptr<ConsumerSession> current = session();
+    if (!ok) {
+      // The application is done. With `close`, the session ends this call once it has closed.
+      if (close_requested_ && attached_) {
+        current->close(ConsumerSession::CloseReason::kRequested, this, nullptr);
+      } else {
+        detachAndEnd(grpc::Status::OK);
+      }
+      return;
+    }
+    grpc::Status refused;
+    switch (request_.request_case()) {
+      case v1::SubscribeRequest::kOpen:
+        detachAndEnd({grpc::StatusCode::INVALID_ARGUMENT,
+                      "`open` may only be the first message of a Subscribe call"});
+        return;
+      case v1::SubscribeRequest::kAck:
+        refused = current->ack(request_.ack().partitions());
+        break;
+      case v1::SubscribeRequest::kCommit:
+        if (request_.commit()) current->commit(nullptr);
+        break;
+      case v1::SubscribeRequest::kSeek:
+        refused = current->seek(request_.seek(), nullptr);
+        break;
+      case v1::SubscribeRequest::kPause:
+        refused = current->pause(request_.pause().partitions());
+        break;
+      case v1::SubscribeRequest::kResume:
+        refused = current->resume(request_.resume().partitions());
+        break;
+      case v1::SubscribeRequest::kClose:
+        close_requested_ = close_requested_ || request_.close();
+        break;
+      case v1::SubscribeRequest::REQUEST_NOT_SET:
+        refused = {grpc::StatusCode::INVALID_ARGUMENT, "a SubscribeRequest with no request set"};
+        break;
+    }
+    if (!refused.ok()) sendEvent(refusal(refused));
+    if (!ended_) startRead();
+  }
+
+  void writeDone(bool ok) {
+    writing_ = false;
+    if (gone_) return;
+    if (!ok) {
+      finish({grpc::StatusCode::CANCELLED, "the stream broke while responses were written"});
+      gone();
+      return;
+    }
+    if (response_.has_records() && attached_) session()->written(this, response_.records());
+    maybeWrite();
+    maybeFinish();
+  }
+
+  // The call is over for the application: its records go to other calls, unless it asked for
+  // the session to close.
+  void gone() {
+    if (gone_) return;
+    gone_ = true;
+    ended_ = true;
+    queue_.clear();
+    if (!attached_) return;
+    if (close_requested_) {
+      session()->close(ConsumerSession::CloseReason::kRequested, this, nullptr);
+    } else {
+      attached_ = false;
+      session()->detach(this);
+    }
+  }
+
+  void detachAndEnd(grpc::Status status) {
+    if (attached_) {
+      attached_ = false;
+      session()->detach(this);
+    }
+    endCall(std::move(status));
+  }
+
+  // No more reads, and no records: the events queued are written, then the call finishes.
+  void endCall(grpc::Status status) {
+    if (ended_) return;
+    ended_ = true;
+    end_status_ = std::move(status);
+    std::erase_if(queue_, [](const Queued& entry) { return entry.message.has_records(); });
+    maybeFinish();
+  }
+
+  void maybeWrite() {
+    if (writing_ || queue_.empty() || gone_) return;
+    if (queue_.front().message.has_event()) --queued_events_;
+    response_ = std::move(queue_.front().message);
+    queue_.pop_front();
+    writing_ = startWrite();
+  }
+
+  void maybeFinish() {
+    if (ended_ && !gone_ && !writing_ && queue_.empty()) finish(end_status_);
+  }
+
+  // ---- The reactor guard (any thread). ----
+
+  bool finished() const {
+    std::lock_guard lock(mutex_);
+    return finished_;
+  }
+
+  void finish(grpc::Status status) {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    finished_ = true;
+    reactor_->Finish(std::move(status));
+  }
+
+  void startRead() {
+    std::lock_guard lock(mutex_);
+    if (!finished_) reactor_->StartRead(&request_);
+  }
+
+  bool startWrite() {
+    std::lock_guard lock(mutex_);
+    if (finished_) return false;
+    reactor_->StartWrite(&response_);
+    return true;
+  }
+
+  ConsumerSessions& sessions_;
+
+  mutable std::mutex mutex_;  // guards the three members below
+  SubscribeReactor* reactor_ = nullptr;
+  bool finished_ = false;  // Finish was called (or the call is done)
+  std::shared_ptr<ConsumerSession> session_;
+
+  // Read into by gRPC while a read is outstanding; handled before the next read starts.
+  v1::SubscribeRequest request_;
+
+  // The session's strand.
+  bool attached_ = false;
+  bool close_requested_ = false;
+  bool ended_ = false;  // no more reads, records or events
+  bool gone_ = false;   // cancelled, broken or done: nothing more is written
+  bool overflowing_ = false;
+  grpc::Status end_status_;
+  std::deque<Queued> queue_;
+  size_t queued_events_ = 0;
+  v1::SubscribeResponse response_;  // gRPC's while writing_
+  bool writing_ = false;
+};
+
+namespace {
+
+// Looks the session up and runs work(session, finisher) on its strand; answers NOT_FOUND (or
+// INVALID_ARGUMENT for an empty id) itself when there is no such session.
+template <class Work>
+grpc::ServerUnaryReactor* onSession(ConsumerSessions& sessions, const std::string& id, Work work) {
+  auto* reactor = new UnaryReactor();
+  if (id.empty()) {
+    reactor->finishNow({grpc::StatusCode::INVALID_ARGUMENT, "session_id is empty"});
+    return reactor;
+  }
+  std::shared_ptr<ConsumerSession> session = sessions.find(id);
+  if (!session) {
+    reactor->finishNow(ConsumerSessions::unknownSession(id));
+    return reactor;
+  }
+  asio::post(session->strand(), [session, finisher = reactor->finisher(),
+                                 work = std::move(work)]() mutable { work(*session, finisher); });
+  return reactor;
+}
+
+}  // namespace
+
+SubscribeReactor* ConsumerService::Subscribe(grpc::CallbackServerContext* /*context*/) {
+  auto call = std::make_shared<SubscribeCall>(sessions_);
+  auto* reactor = new BidiReactor<SubscribeCall, v1::SubscribeRequest, v1::SubscribeResponse>(call);
+  call->start(reactor);
+  return reactor;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unary calls
+
+grpc::ServerUnaryReactor* ConsumerService::Open(grpc::CallbackServerContext* /*context*/,
+                                                const v1::OpenRequest* request,
+                                                v1::OpenResponse* response) {
+  auto* reactor = new UnaryReactor();
+  ConsumerSessions::Opened opened;
+  if (grpc::Status status = sessions_.open(request->spec(), true, opened); !status.ok()) {
+    reactor->finishNow(std::move(status));
+    return reactor;
+  }
+  response->set_session_id(opened.session->id());
+  response->set_attached(opened.attached);
+  asio::post(opened.session->strand(), [session = opened.session] { session->touch(true); });
+  reactor->finishNow(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ConsumerService::Poll(grpc::CallbackServerContext* context,
+                                                const v1::PollRequest* request,
+                                                v1::PollResponse* response) {
+  ConsumerSession::PollLimits limits{kDefaultPollRecords, kDefaultPollBytes, kDefaultPollTimeout};
+  auto bad = [](std::string message) {
+    auto* reactor = new UnaryReactor();
+    reactor->finishNow({grpc::StatusCode::INVALID_ARGUMENT, std::move(message)});
+    return reactor;
+  };
+  if (request->has_max_records()) {
+    if (request->max_records() == 0) return bad("max_records is 0; it must be at least 1");
+    limits.max_records = request->max_records();
+  }
+  if (request->has_max_bytes()) {
+    if (request->max_bytes() == 0) return bad("max_bytes is 0; it must be at least 1");
+    limits.max_bytes = request->max_bytes();
+  }
+  if (request->has_timeout_ms()) {
+    limits.timeout = std::min(std::chrono::milliseconds(request->timeout_ms()), kMaxPollTimeout);
+  }
+  // Answer before the caller's deadline, so that a Poll that found nothing ends OK.
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      context->deadline() - std::chrono::system_clock::now() - std::chrono::milliseconds(50));
+  limits.timeout = std::max(std::chrono::milliseconds(0), std::min(limits.timeout, left));
+  return onSession(sessions_, request->session_id(),
+                   [limits, response](ConsumerSession& session,
+                                      const std::shared_ptr<UnaryReactor::Finisher>& finisher) {
+                     session.touch(true);
+                     session.poll(limits, response, finisher);
+                   });
+}
+
+grpc::ServerUnaryReactor* ConsumerService::Ack(grpc::CallbackServerContext* /*context*/,
+                                               const v1::AckRequest* request,
+                                               v1::AckResponse* /*response*/) {
+  // Copied: a cancelled call frees the request before the strand gets to it.
+  return onSession(
+      sessions_, request->session_id(),
+      [partitions = request->partitions()](
+          ConsumerSession& session, const std::shared_ptr<UnaryReactor::Finisher>& finisher) {
+        session.touch(false);
+        answer(finisher, session.ack(partitions));
+      });
+}
+
+grpc::ServerUnaryReactor* ConsumerService::Commit(grpc::CallbackServerContext* /*context*/,
+                                                  const v1::CommitRequest* request,
+                                                  v1::CommitResponse* response) {
+  return onSession(sessions_, request->session_id(),
+                   [response](ConsumerSession& session,
+                              const std::shared_ptr<UnaryReactor::Finisher>& finisher) {
+                     session.touch(false);
+                     session.commit([response, finisher](grpc::Status status,
+                                                         std::vector<v1::PartitionCommit> commits) {
+                       if (!finisher->claim()) return;
+                       for (v1::PartitionCommit& commit : commits)
+                         *response->add_partitions() = std::move(commit);
+                       finisher->finish(std::move(status));
+                     });
+                   });
+}
+
+grpc::ServerUnaryReactor* ConsumerService::Seek(grpc::CallbackServerContext* /*context*/,
+                                                const v1::SeekRequest* request,
+                                                v1::SeekResponse* response) {
+  return onSession(
+      sessions_, request->session_id(),
+      [target = request->target(), response](
+          ConsumerSession& session, const std::shared_ptr<UnaryReactor::Finisher>& finisher) {
+        session.touch(false);
+        grpc::Status refused =
+            session.seek(target, [response, finisher](grpc::Status status, int64_t offset) {
+              if (!finisher->claim()) return;
+              response->set_offset(offset);
+              finisher->finish(std::move(status));
+            });
+        if (!refused.ok()) answer(finisher, std::move(refused));
+      });
+}
+
+grpc::ServerUnaryReactor* ConsumerService::Close(grpc::CallbackServerContext* /*context*/,
+                                                 const v1::CloseRequest* request,
+                                                 v1::CloseResponse* response) {
+  return onSession(sessions_, request->session_id(),
+                   [response](ConsumerSession& session,
+                              const std::shared_ptr<UnaryReactor::Finisher>& finisher) {
+                     session.close(ConsumerSession::CloseReason::kRequested, nullptr,
+                                   [response, finisher](std::vector<v1::PartitionCommit> commits) {
+                                     if (!finisher->claim()) return;
+                                     for (v1::PartitionCommit& commit : commits) {
+                                       *response->add_partitions() = std::move(commit);
+                                     }
+                                     finisher->finish(grpc::Status::OK);
+                                   });
+                   });
+}
+
+}  // namespace kafka::sidecar
