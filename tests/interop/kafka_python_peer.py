@@ -1,15 +1,23 @@
 #!/usr/bin/python3
-"""kafka-python as an independent peer for the record interop tests (record_interop_test.cpp).
+"""kafka-python as an independent peer for the interop tests (tests/interop/*_interop_test.cpp).
 
 Records travel one per line, as space-separated fields, so that any byte survives:
   OFFSET TIMESTAMP KEY VALUE HEADER_COUNT [HEADER_NAME HEADER_VALUE]...
 where every byte string is "=" followed by its bytes in hex ("=" alone is empty), or "-" for
 null (header names are never null).
 
-  produce BOOTSTRAP TOPIC CODEC   reads records (offset ignored) from stdin and produces them to
-                                  partition 0 with compression CODEC (none, gzip, snappy, lz4, zstd)
+  produce BOOTSTRAP TOPIC CODEC [PARTITION]
+                                  reads records (offset ignored) from stdin and produces them to
+                                  PARTITION (default 0) with compression CODEC (none, gzip,
+                                  snappy, lz4, zstd)
   consume BOOTSTRAP TOPIC COUNT   reads COUNT records of partition 0 from the beginning, with CRC
                                   checks, and prints them
+  commit BOOTSTRAP GROUP TOPIC PARTITION:OFFSET...
+                                  commits these offsets for GROUP, without joining it (the
+                                  mock refuses that for a group that has ever had members)
+  committed BOOTSTRAP GROUP TOPIC PARTITION...
+                                  prints "PARTITION OFFSET" per partition: GROUP's committed
+                                  offset, or -1 when it has none
   legacy MAGIC CODEC              builds a legacy (magic 0 or 1) message set from the records on
                                   stdin (offsets and timestamps as given) and prints it in hex;
                                   exits 3 if kafka-python cannot (magic-0 lz4 without xxhash)
@@ -20,7 +28,7 @@ Every wait is bounded; the process exits non-zero on any failure.
 import sys
 import time
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.record.legacy_records import LegacyRecordBatchBuilder
 
 DEADLINE_SECONDS = 30
@@ -64,13 +72,13 @@ def format_record(offset, timestamp, key, value, headers):
     return " ".join(fields)
 
 
-def produce(bootstrap, topic, codec):
+def produce(bootstrap, topic, codec, partition):
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=100,
                              batch_size=1 << 20, retries=0,
                              compression_type=None if codec == "none" else codec)
     futures = []
     for r in read_records():
-        futures.append(producer.send(topic, partition=0, key=r["key"], value=r["value"],
+        futures.append(producer.send(topic, partition=partition, key=r["key"], value=r["value"],
                                      headers=r["headers"], timestamp_ms=r["timestamp"]))
     producer.flush(timeout=DEADLINE_SECONDS)
     for future in futures:
@@ -98,6 +106,32 @@ def consume(bootstrap, topic, count):
         sys.exit("consumed %d records, expected %d" % (len(seen), count))
 
 
+def group_consumer(bootstrap, group):
+    return KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                         request_timeout_ms=DEADLINE_SECONDS * 1000)
+
+
+def commit(bootstrap, group, topic, assignments):
+    """Commits with a manual assignment: kafka-python sends generation -1 and no member id."""
+    offsets = {}
+    for assignment in assignments:
+        partition, offset = assignment.split(":")
+        offsets[TopicPartition(topic, int(partition))] = OffsetAndMetadata(int(offset), "")
+    consumer = group_consumer(bootstrap, group)
+    consumer.assign(list(offsets))
+    consumer.commit(offsets)
+    consumer.close(autocommit=False)
+    print("ok")
+
+
+def committed(bootstrap, group, topic, partitions):
+    consumer = group_consumer(bootstrap, group)
+    for partition in partitions:
+        offset = consumer.committed(TopicPartition(topic, int(partition)))
+        print(partition, -1 if offset is None else offset)
+    consumer.close(autocommit=False)
+
+
 # Exit code of `legacy` when kafka-python lacks what the request needs.
 UNSUPPORTED = 3
 
@@ -121,10 +155,15 @@ def legacy(magic, codec):
 
 def main():
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    if command == "produce" and len(sys.argv) == 5:
-        produce(sys.argv[2], sys.argv[3], sys.argv[4])
+    if command == "produce" and len(sys.argv) in (5, 6):
+        partition = int(sys.argv[5]) if len(sys.argv) == 6 else 0
+        produce(sys.argv[2], sys.argv[3], sys.argv[4], partition)
     elif command == "consume" and len(sys.argv) == 5:
         consume(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif command == "commit" and len(sys.argv) >= 6:
+        commit(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
+    elif command == "committed" and len(sys.argv) >= 6:
+        committed(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
     elif command == "legacy" and len(sys.argv) == 4:
         legacy(int(sys.argv[2]), sys.argv[3])
     else:

@@ -1,42 +1,58 @@
-// ksctl in-process: argument handling, and its exact output against fake Admin and Producer
-// servers whose answers carry what the mock cluster cannot produce (racks, a controller, internal
-// topics, errors, offline replicas, leader epochs, failed records); then `ksctl produce` against a
-// Daemon with an embedded broker, with what it wrote read back by kcat.
+// ksctl in-process: argument handling, and its exact output against fake Admin, Producer and
+// Consumer servers whose answers carry what the mock cluster cannot produce (racks, a controller,
+// internal topics, errors, offline replicas, leader epochs, failed records, a record that comes
+// after the close); then `ksctl produce` against a Daemon with an embedded broker, with what it
+// wrote read back by kcat; and `ksctl consume` against a Daemon in front of a mock cluster that
+// the tests own (each creates the topics it wants): values and JSON lines exactly as expected,
+// exit 0 on --timeout with nothing to read, --manual-ack resuming exactly after what was printed.
+// Every consume joins a group of its own; the mock holds a first join for 3 s.
 #include "tools/ksctl/ksctl.hpp"
 
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "kafka/sidecar/v1/admin.grpc.pb.h"
+#include "kafka/sidecar/v1/consumer.grpc.pb.h"
 #include "kafka/sidecar/v1/producer.grpc.pb.h"
 #include "server/daemon.hpp"
 #include "tests/server/test_support.hpp"
 #include "tools/ksctl/commands.hpp"
+#include "tools/mock_cluster/mock_cluster.hpp"
 
 namespace kafka::ksctl {
 namespace {
 
+using namespace std::chrono_literals;
 namespace v1 = kafka::sidecar::v1;
 using sidecar::testing::ChildProcess;
+using Clock = std::chrono::steady_clock;
 
 struct KsctlRun {
   int exit_code;
   std::string out;
   std::string err;
+  Clock::duration took;
 };
 
 KsctlRun ksctl(std::vector<std::string_view> args, const std::string& input = "") {
   std::istringstream in(input);
   std::ostringstream out;
   std::ostringstream err;
+  const auto start = Clock::now();
   int code = runKsctl(args, out, err, in);
-  return {code, out.str(), err.str()};
+  return {code, out.str(), err.str(), Clock::now() - start};
 }
 
 void addPartition(v1::Topic& topic, int id, int leader, int epoch, std::vector<int> replicas,
@@ -169,6 +185,61 @@ class FakeProducer final : public v1::Producer::Service {
   int64_t next_offset_ = 0;
 };
 
+// Answers Subscribe with `opened` and then `batches`; on `close`, sends `late` (if any) before
+// it ends the call. Keeps every request.
+class FakeConsumer final : public v1::Consumer::Service {
+ public:
+  std::vector<v1::PartitionRecords> batches;
+  std::optional<v1::PartitionRecords> late;
+
+  grpc::Status Subscribe(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<v1::SubscribeResponse, v1::SubscribeRequest>* stream) override {
+    v1::SubscribeRequest request;
+    while (stream->Read(&request)) {
+      {
+        std::lock_guard lock(mutex_);
+        requests_.push_back(request);
+      }
+      v1::SubscribeResponse response;
+      if (request.has_open()) {
+        response.mutable_opened()->set_session_id("s1");
+        stream->Write(response);
+        for (const v1::PartitionRecords& batch : batches) {
+          *response.mutable_records() = batch;
+          stream->Write(response);
+        }
+      } else if (request.close() && late) {
+        *response.mutable_records() = *late;
+        stream->Write(response);
+      }
+    }
+    return grpc::Status::OK;
+  }
+
+  std::vector<v1::SubscribeRequest> requests() const {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<v1::SubscribeRequest> requests_;
+};
+
+v1::PartitionRecords batch(int32_t partition, int64_t first_offset,
+                           const std::vector<std::string>& values) {
+  v1::PartitionRecords out;
+  out.set_topic("t");
+  out.set_partition(partition);
+  for (const std::string& value : values) {
+    v1::ConsumedRecord* record = out.add_records();
+    record->set_offset(first_offset++);
+    record->set_value(value);
+  }
+  return out;
+}
+
 class KsctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -177,6 +248,7 @@ class KsctlTest : public ::testing::Test {
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(&fake_);
     builder.RegisterService(&producer_);
+    builder.RegisterService(&consumer_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(port, 0);
@@ -187,6 +259,7 @@ class KsctlTest : public ::testing::Test {
 
   FakeAdmin fake_;
   FakeProducer producer_;
+  FakeConsumer consumer_;
   std::unique_ptr<grpc::Server> server_;
   std::string addr_;
 };
@@ -398,6 +471,60 @@ TEST_F(KsctlTest, ProduceGivesUpOnAcksAfterTimeout) {
             "of the input\n");
 }
 
+// -n stops inside a batch: only the records printed are acked, before the close.
+TEST_F(KsctlTest, ConsumeAcksExactlyWhatWasPrinted) {
+  consumer_.batches = {batch(0, 10, {"a", "b"}), batch(1, 20, {"c", "d", "e"})};
+  KsctlRun run = ksctl({"--addr", addr_, "--cluster", "c1", "--timeout", "10", "consume", "-g", "g",
+                        "--manual-ack", "--from-beginning", "-n", "3", "t"});
+  EXPECT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, "a\nb\nc\n");
+  std::vector<v1::SubscribeRequest> requests = consumer_.requests();
+  ASSERT_EQ(requests.size(), 4u);
+  const v1::SessionSpec& spec = requests[0].open();
+  EXPECT_EQ(spec.cluster(), "c1");
+  EXPECT_EQ(spec.group(), "g");
+  EXPECT_EQ(std::vector<std::string>(spec.topics().begin(), spec.topics().end()),
+            std::vector<std::string>{"t"});
+  EXPECT_EQ(spec.offset_reset(), v1::OFFSET_RESET_EARLIEST);
+  EXPECT_EQ(spec.ack_mode(), v1::ACK_MODE_MANUAL);
+  EXPECT_EQ(spec.session_timeout_ms(), 10'000u);
+  const auto acked = [&](size_t i) {
+    const v1::PartitionOffsets& partition = requests[i].ack().partitions(0);
+    std::string text = partition.topic() + "/" + std::to_string(partition.partition()) + ":";
+    for (int64_t offset : partition.offsets()) text += " " + std::to_string(offset);
+    return text;
+  };
+  EXPECT_EQ(acked(1), "t/0: 10 11");
+  EXPECT_EQ(acked(2), "t/1: 20");
+  EXPECT_TRUE(requests[3].close());
+}
+
+// Without --manual-ack the sidecar acks what it sends: ksctl sends no acks.
+TEST_F(KsctlTest, ConsumeWithoutManualAckSendsNoAcks) {
+  consumer_.batches = {batch(0, 0, {"a", "b", "c"})};
+  KsctlRun run = ksctl({"--addr", addr_, "--timeout", "10", "consume", "-g", "g", "-n", "2", "t"});
+  EXPECT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, "a\nb\n");
+  std::vector<v1::SubscribeRequest> requests = consumer_.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].open().offset_reset(), v1::OFFSET_RESET_LATEST);
+  EXPECT_EQ(requests[0].open().ack_mode(), v1::ACK_MODE_AUTO);
+  EXPECT_TRUE(requests[1].close());
+}
+
+// With --manual-ack, a record that arrives once --timeout has sent the close is not printed: it
+// could no longer be acked, and would be printed again by the next consumer of the group.
+TEST_F(KsctlTest, ConsumePrintsNothingAfterTheClose) {
+  consumer_.late = batch(0, 5, {"late"});
+  KsctlRun run =
+      ksctl({"--addr", addr_, "--timeout", "0.3", "consume", "-g", "g", "--manual-ack", "t"});
+  EXPECT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, "");
+  std::vector<v1::SubscribeRequest> requests = consumer_.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_TRUE(requests[1].close());
+}
+
 // `ksctl produce` through a Daemon with an embedded three-broker cluster (topic "demo" with 3
 // partitions); kcat reads back what was written, with CRC checks.
 class KsctlDaemonTest : public ::testing::Test {
@@ -474,6 +601,227 @@ TEST_F(KsctlDaemonTest, BinaryStreamsAPipe) {
   EXPECT_EQ(kcat(2, "%s\\n"), expected);
 }
 
+std::vector<std::string> sortedLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+v1::ProduceRecord record(int32_t partition, std::optional<std::string> key,
+                         std::optional<std::string> value, int64_t timestamp_ms) {
+  v1::ProduceRecord out;
+  out.set_partition(partition);
+  if (key) out.set_key(*key);
+  if (value) out.set_value(*value);
+  out.set_timestamp_ms(timestamp_ms);
+  return out;
+}
+
+void addHeader(v1::ProduceRecord& record, const std::string& key,
+               std::optional<std::string> value) {
+  v1::RecordHeader* header = record.add_headers();
+  header->set_key(key);
+  if (value) header->set_value(*value);
+}
+
+// A group member on a Subscribe call of its own, reading another topic than ksctl does, with a
+// short session timeout. It is there for the mock: when a member leaves, the mock waits for the
+// others to rejoin for the session timeout of the member that joined last, minus a second; with
+// only ksctl's sessions (10 s) in the group, a second `ksctl consume` of the group would wait 9 s
+// for its join. The keeper rejoins after every join or leave, so its 5 s stays the group's.
+class GroupKeeper {
+ public:
+  GroupKeeper(const std::string& address, const std::string& group, const std::string& topic)
+      : stub_(v1::Consumer::NewStub(
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {
+    context_.set_deadline(std::chrono::system_clock::now() + 60s);
+    stream_ = stub_->Subscribe(&context_);
+    v1::SubscribeRequest open;
+    v1::SessionSpec* spec = open.mutable_open();
+    spec->set_group(group);
+    spec->set_name("keeper");
+    spec->add_topics(topic);
+    spec->set_session_timeout_ms(5000);
+    EXPECT_TRUE(stream_->Write(open));
+    reader_ = std::thread([this] {
+      v1::SubscribeResponse response;
+      while (stream_->Read(&response)) {
+        if (!response.has_event() || !response.event().has_assigned()) continue;
+        std::lock_guard lock(mutex_);
+        assigned_ = true;
+        changed_.notify_all();
+      }
+    });
+  }
+
+  ~GroupKeeper() {
+    v1::SubscribeRequest close;
+    close.set_close(true);
+    if (stream_->Write(close)) stream_->WritesDone();
+    reader_.join();
+    grpc::Status status = stream_->Finish();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+
+  bool waitAssigned() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 15s, [this] { return assigned_; });
+  }
+
+ private:
+  std::unique_ptr<v1::Consumer::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::SubscribeRequest, v1::SubscribeResponse>> stream_;
+  std::thread reader_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool assigned_ = false;
+};
+
+class KsctlConsumeDaemonTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    mock_ = new mock::MockCluster(1);
+    sidecar::DaemonConfig config;
+    config.grpc_listen = "127.0.0.1:0";
+    config.http_listen = {"127.0.0.1", 0};
+    config.threads = 2;
+    config.bootstrap_servers = {mock_->bootstraps()};
+    config.producer.linger = 1ms;
+    daemon_ = new sidecar::Daemon(std::move(config), sidecar::Daemon::Signals::kIgnore);
+    daemon_->start();
+    address_ = daemon_->grpcAddress();
+  }
+
+  static void TearDownTestSuite() {
+    daemon_->requestStop();
+    daemon_->wait();
+    delete daemon_;
+    delete mock_;
+  }
+
+  // Writes `records` with the Producer service, expecting each delivered.
+  static void produce(const std::string& topic, const std::vector<v1::ProduceRecord>& records) {
+    auto stub =
+        v1::Producer::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 15s);
+    v1::ProduceRequest request;
+    request.set_topic(topic);
+    for (const v1::ProduceRecord& r : records) *request.add_records() = r;
+    v1::ProduceResponse response;
+    grpc::Status status = stub->Produce(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    for (const v1::ProduceResult& result : response.results()) {
+      EXPECT_FALSE(result.has_error()) << result.error().message();
+    }
+  }
+
+  static inline mock::MockCluster* mock_ = nullptr;
+  static inline sidecar::Daemon* daemon_ = nullptr;
+  static inline std::string address_;
+};
+
+TEST_F(KsctlConsumeDaemonTest, PrintsTheValuesOfAGroupFromTheBeginning) {
+  mock_->createTopic("lines", 1);
+  KsctlRun produced =
+      ksctl({"--addr", address_, "produce", "-p", "0", "lines"}, "one\ntwo\n\nfour\nfive\n");
+  ASSERT_EQ(produced.exit_code, kExitOk) << produced.err;
+
+  // --timeout only as a safety net: -n ends the command as soon as the records are printed.
+  KsctlRun run = ksctl({"--addr", address_, "--timeout", "20", "consume", "-g", "values",
+                        "--from-beginning", "-n", "4", "lines"});
+  EXPECT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, "one\ntwo\n\nfour\n");
+  EXPECT_EQ(run.err, "");
+  EXPECT_LT(run.took, 15s);
+}
+
+// Bytes that are not UTF-8 (a stray byte, an overlong form, a surrogate, a code point above
+// U+10FFFF, a truncated sequence) are \u00XX escapes, one per byte; well-formed sequences stay.
+TEST_F(KsctlConsumeDaemonTest, JsonLinesCarryEveryField) {
+  mock_->createTopic("json", 2);
+  v1::ProduceRecord plain = record(0, "k1", "v1", 1700000000000);
+  addHeader(plain, "trace", "abc");
+  v1::ProduceRecord nulls = record(0, std::nullopt, std::nullopt, 1700000000001);
+  addHeader(nulls, "gone", std::nullopt);
+  addHeader(nulls, "empty", "");
+  addHeader(nulls, "dup", "1");
+  addHeader(nulls, "dup", "2");
+  v1::ProduceRecord escapes =
+      record(1, "", std::string("\x00\xff\xc3\xa9\"\\\n\t/\x7f", 10), 1700000000002);
+  addHeader(escapes, "bin", std::string("\x01\x80", 2));
+  v1::ProduceRecord utf8 = record(1, "\xe0\x80\x80\xed\xa0\x80",
+                                  "\xf4\x90\x80\x80\xf0\x9f\x98\x80\xe2\x82", 1700000000003);
+  produce("json", {plain, nulls, escapes, utf8});
+
+  KsctlRun run = ksctl({"--addr", address_, "--timeout", "20", "consume", "-g", "json", "-o",
+                        "json", "--from-beginning", "-n", "4", "json"});
+  EXPECT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.err, "");
+  // In order of partition and offset, which sorting the lines keeps.
+  const std::vector<std::string> expected = {
+      R"({"topic":"json","partition":0,"offset":0,"key":"k1","value":"v1",)"
+      R"("headers":[{"key":"trace","value":"abc"}],"timestamp":1700000000000})",
+      R"({"topic":"json","partition":0,"offset":1,"key":null,"value":null,)"
+      R"("headers":[{"key":"gone","value":null},{"key":"empty","value":""},)"
+      R"({"key":"dup","value":"1"},{"key":"dup","value":"2"}],"timestamp":1700000000001})",
+      R"({"topic":"json","partition":1,"offset":0,"key":"",)"
+      R"("value":"\u0000\u00ffé\"\\\n\u0009/\u007f",)"
+      R"("headers":[{"key":"bin","value":"\u0001\u0080"}],"timestamp":1700000000002})",
+      R"({"topic":"json","partition":1,"offset":1,"key":"\u00e0\u0080\u0080\u00ed\u00a0\u0080",)"
+      R"("value":"\u00f4\u0090\u0080\u0080😀\u00e2\u0082","headers":[],)"
+      R"("timestamp":1700000000003})",
+  };
+  EXPECT_EQ(sortedLines(run.out), expected);
+}
+
+TEST_F(KsctlConsumeDaemonTest, TimeoutWithNothingToReadExitsZero) {
+  mock_->createTopic("quiet", 1);
+  KsctlRun run = ksctl({"--addr", address_, "--timeout", "2", "consume", "-g", "quiet", "quiet"});
+  EXPECT_EQ(run.exit_code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(run.err, "");
+  EXPECT_GE(run.took, 2s);
+  EXPECT_LT(run.took, 6s);
+}
+
+// With --manual-ack, what was printed is what is committed: records delivered after the -n-th
+// are not lost, and nothing printed comes again.
+TEST_F(KsctlConsumeDaemonTest, ManualAckResumesExactlyAfterWhatWasPrinted) {
+  mock_->createTopic("resume", 1);
+  mock_->createTopic("resume-keeper", 1);
+  std::string lines;
+  for (int i = 0; i < 10; ++i) lines += "r" + std::to_string(i) + "\n";
+  ASSERT_EQ(ksctl({"--addr", address_, "produce", "-p", "0", "resume"}, lines).exit_code, kExitOk);
+  GroupKeeper keeper(address_, "resume", "resume-keeper");
+  ASSERT_TRUE(keeper.waitAssigned());
+
+  KsctlRun first = ksctl({"--addr", address_, "--timeout", "20", "consume", "-g", "resume",
+                          "--from-beginning", "--manual-ack", "-n", "4", "resume"});
+  EXPECT_EQ(first.exit_code, kExitOk) << first.err;
+  EXPECT_EQ(first.out, "r0\nr1\nr2\nr3\n");
+
+  // Without --from-beginning: a partition without a committed offset would start at the end.
+  KsctlRun second = ksctl({"--addr", address_, "--timeout", "20", "consume", "-g", "resume",
+                           "--manual-ack", "-n", "6", "resume"});
+  EXPECT_EQ(second.exit_code, kExitOk) << second.err;
+  EXPECT_EQ(second.out, "r4\nr5\nr6\nr7\nr8\nr9\n");
+  EXPECT_EQ(second.err, "");
+  EXPECT_LT(second.took, 15s);
+}
+
+TEST_F(KsctlConsumeDaemonTest, UnknownClusterFails) {
+  KsctlRun run = ksctl(
+      {"--addr", address_, "--cluster", "nope", "--timeout", "10", "consume", "-g", "g", "lines"});
+  EXPECT_EQ(run.exit_code, kExitRpcFailed);
+  EXPECT_EQ(run.out, "");
+  EXPECT_TRUE(run.err.starts_with("ksctl: NOT_FOUND: ")) << run.err;
+  EXPECT_NE(run.err.find("nope"), std::string::npos) << run.err;
+}
+
 TEST(KsctlUsageTest, Help) {
   KsctlRun run = ksctl({"--help"});
   EXPECT_EQ(run.exit_code, kExitOk);
@@ -488,6 +836,14 @@ TEST(KsctlUsageTest, Help) {
   EXPECT_EQ(run.exit_code, kExitOk);
   EXPECT_TRUE(run.out.starts_with("Usage: ksctl [flags] produce [OPTIONS] TOPIC")) << run.out;
   for (std::string_view flag : {"-k SEP", "-H NAME=VALUE", "-p PARTITION", "-z CODEC", "--acks"}) {
+    EXPECT_NE(run.out.find(flag), std::string::npos) << flag;
+  }
+  run = ksctl({"consume", "--help"});
+  EXPECT_EQ(run.exit_code, kExitOk);
+  EXPECT_TRUE(run.out.starts_with("Usage: ksctl [flags] consume [OPTIONS] -g GROUP TOPIC"))
+      << run.out;
+  for (std::string_view flag :
+       {"-g GROUP", "-o FORMAT", "-n COUNT", "--from-beginning", "--manual-ack", "--timeout"}) {
     EXPECT_NE(run.out.find(flag), std::string::npos) << flag;
   }
 }
@@ -514,6 +870,18 @@ TEST(KsctlUsageTest, Errors) {
       {{"produce", "-p", "1x", "t"}, "ksctl: produce: invalid value '1x' for -p"},
       {{"produce", "-k", "", "t"}, "ksctl: produce: invalid value '' for -k"},
       {{"produce", "-H", "=v", "t"}, "ksctl: produce: invalid value '=v' for -H"},
+      {{"consume", "t"}, "ksctl: consume: missing -g GROUP"},
+      {{"consume", "-g", "g"}, "ksctl: consume: missing TOPIC"},
+      {{"consume", "-g", "g", "t", "u"}, "ksctl: consume: unexpected argument 'u'"},
+      {{"consume", "-g", "", "t"}, "ksctl: consume: invalid value '' for -g"},
+      {{"consume", "-g"}, "ksctl: consume: missing value for -g"},
+      {{"consume", "-g", "g", "-n", "0", "t"}, "ksctl: consume: invalid value '0' for -n"},
+      {{"consume", "-g", "g", "-n", "-1", "t"}, "ksctl: consume: invalid value '-1' for -n"},
+      {{"consume", "-g", "g", "-n", "5x", "t"}, "ksctl: consume: invalid value '5x' for -n"},
+      {{"consume", "-g", "g", "-o", "xml", "t"}, "ksctl: consume: invalid value 'xml' for -o"},
+      {{"consume", "-g", "g", "--bogus", "t"}, "ksctl: consume: unknown flag '--bogus'"},
+      {{"consume", "-g", "g", "--from-beginning=1", "t"},
+       "ksctl: consume: unknown flag '--from-beginning'"},
   };
   for (const auto& [args, message] : cases) {
     KsctlRun run = ksctl(args);

@@ -21,6 +21,7 @@ struct CommandContext {
   std::shared_ptr<grpc::Channel> channel;
   std::string cluster;  // passed in every request's `cluster`; empty means "default"
   std::chrono::milliseconds timeout{};
+  bool timeout_given = false;  // --timeout was on the command line (else `timeout` is the default)
   std::istream& in;
   std::ostream& out;
   std::ostream& err;
@@ -50,6 +51,8 @@ int runBrokers(CommandContext& context, std::span<const std::string_view> args);
 int runTopics(CommandContext& context, std::span<const std::string_view> args);
 // produce_command.cpp
 int runProduce(CommandContext& context, std::span<const std::string_view> args);
+// consume_command.cpp
+int runConsume(CommandContext& context, std::span<const std::string_view> args);
 
 // The value of flag `name` at args[i]: the text after "NAME=", or else the next argument (and
 // then `i` moves on to it); nullopt when there is none.

@@ -58,12 +58,35 @@ const std::array kCommands = {
             "when the call failed (some records may then have no known outcome) or the input\n"
             "could not be read.\n",
             runProduce},
+    Command{"consume", "[OPTIONS] -g GROUP TOPIC",
+            "print TOPIC's records as a member of GROUP, one per line",
+            "Joins GROUP through a consumer session of the sidecar (Consumer.Subscribe) and\n"
+            "prints each record's value on a line of its own, as it comes. The session is closed\n"
+            "at the end: what was acked is committed and the group is left. The session's\n"
+            "Kafka session timeout is 10 s, so the partitions of a run that is killed move on\n"
+            "to other members soon.\n"
+            "  -g GROUP          the consumer group (required)\n"
+            "  -o FORMAT         `value` (default) or `json`: one JSON object per line with\n"
+            "                    topic, partition, offset, key, value, headers and timestamp;\n"
+            "                    keys and values are JSON strings, with bytes that are not\n"
+            "                    UTF-8 written as \\u00XX escapes, and null when absent\n"
+            "  -n COUNT          exit 0 after COUNT records\n"
+            "  --from-beginning  start at the earliest offset where the group has no\n"
+            "                    committed offset (default: the latest)\n"
+            "  --manual-ack      ack each record once it is written to stdout, so that exactly\n"
+            "                    what was printed is committed (default: records count as\n"
+            "                    consumed once the sidecar sends them)\n"
+            "With the global --timeout, exits 0 once that many seconds pass with no record;\n"
+            "without it, runs until -n is reached or the sidecar ends the call.\n"
+            "Exit status: 0 as above, 1 when the call failed, 2 for bad arguments.\n",
+            runConsume},
 };
 
 struct GlobalOptions {
   std::string addr{kDefaultAddr};
   std::string cluster;
   double timeout_seconds = kDefaultTimeoutSeconds;
+  bool timeout_given = false;
   bool help = false;
   const Command* command = nullptr;
   std::vector<std::string_view> command_args;
@@ -153,6 +176,7 @@ std::optional<std::string> parseGlobal(std::span<const std::string_view> args,
                  "' for --timeout: expected a number of seconds greater than 0";
         }
         options.timeout_seconds = *seconds;
+        options.timeout_given = true;
       }
       continue;
     }
@@ -264,6 +288,7 @@ int runKsctl(std::span<const std::string_view> args, std::ostream& out, std::ost
       grpc::CreateChannel(options.addr, grpc::InsecureChannelCredentials()),
       options.cluster,
       std::chrono::milliseconds(std::max(1LL, std::llround(options.timeout_seconds * 1000))),
+      options.timeout_given,
       in,
       out,
       err,
