@@ -191,12 +191,19 @@ std::string applyCompression(DaemonConfig& config, std::string_view value) {
   return badValue("compression", value, "one of none, gzip, snappy, lz4, zstd");
 }
 
-std::string applyIdempotence(DaemonConfig& config, std::string_view value) {
-  if (value != "true" && value != "false") {
-    return badValue("enable-idempotence", value, "true or false");
-  }
-  config.producer.idempotence = value == "true";
+// Sets `out` from "true" or "false"; anything else is an error naming `flag`.
+std::string applyBool(std::string_view flag, std::string_view value, bool& out) {
+  if (value != "true" && value != "false") return badValue(flag, value, "true or false");
+  out = value == "true";
   return {};
+}
+
+std::string applyIdempotence(DaemonConfig& config, std::string_view value) {
+  return applyBool("enable-idempotence", value, config.producer.idempotence);
+}
+
+std::string applyCheckCrcs(DaemonConfig& config, std::string_view value) {
+  return applyBool("check-crcs", value, config.consumer.check_crcs);
 }
 
 // A flag that sets the producer setting `Member` (bytes, or milliseconds for a duration) to an
@@ -282,6 +289,7 @@ const std::vector<Flag>& flags() {
       {"auto-offset-reset", ValueKind::kRequired, applyOffsetReset},
       {"consumer-session-idle-ttl-ms", ValueKind::kRequired, applySessionIdleTtl},
       {"max-consumer-sessions", ValueKind::kRequired, applyMaxSessions},
+      {"check-crcs", ValueKind::kRequired, applyCheckCrcs},
       {"help", ValueKind::kNone, nullptr},
       {"version", ValueKind::kNone, nullptr},
   };
@@ -473,6 +481,9 @@ Consumer (for the Consumer service's sessions; a session may choose its own rese
                             group membership for an application that reconnects (default 60000)
   --max-consumer-sessions=N sessions open at once, at most; opening more fails with
                             RESOURCE_EXHAUSTED (default 10000)
+  --check-crcs=B            true or false: check the CRC of every fetched record batch; a
+                            batch that fails stops its partition with an error event naming
+                            it (default true)
 
 Other:
   --client-id=ID            client.id sent to Kafka (default kafka-sidecar)

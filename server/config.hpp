@@ -31,6 +31,8 @@ struct ConsumerSessionConfig {
   consumer::OffsetReset offset_reset = consumer::OffsetReset::kLatest;
   std::chrono::milliseconds idle_ttl{60'000};
   size_t max_sessions = 10'000;
+  // check.crcs for every session's fetched batches.
+  bool check_crcs = true;
 };
 
 struct DaemonConfig {

@@ -216,6 +216,7 @@ grpc::Status resolveSpec(const v1::SessionSpec& in, const std::string& cluster_n
     config.group.group_instance_id = in.group_instance_id();
   }
 
+  config.check_crcs = defaults.check_crcs;
   switch (in.offset_reset()) {
     case v1::OFFSET_RESET_UNSPECIFIED:
       config.offset_reset = defaults.offset_reset;

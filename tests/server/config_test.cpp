@@ -373,6 +373,10 @@ TEST(ConfigTest, ConsumerSessionFlags) {
 
   EXPECT_EQ(errorOf({"--embedded-broker", "--auto-offset-reset=smallest"}),
             "invalid value 'smallest' for --auto-offset-reset: expected earliest, latest or none");
+  EXPECT_TRUE(parse({"--embedded-broker"}).config.consumer.check_crcs);
+  EXPECT_FALSE(parse({"--embedded-broker", "--check-crcs=false"}).config.consumer.check_crcs);
+  EXPECT_EQ(errorOf({"--embedded-broker", "--check-crcs=no"}),
+            "invalid value 'no' for --check-crcs: expected true or false");
   EXPECT_EQ(errorOf({"--embedded-broker", "--consumer-session-idle-ttl-ms=0"}),
             "invalid value '0' for --consumer-session-idle-ttl-ms: expected an integer from 1 to "
             "2147483647");
