@@ -112,6 +112,8 @@ void Consumer::assign(std::vector<TopicPartition> partitions) {
 }
 
 void Consumer::partitionsAssigned(const std::vector<TopicPartition>& added) {
+  // A cooperative rebalance that moved nothing here still reports its (empty) assignment.
+  if (added.empty()) return;
   addPartitions(added);
   if (auto l = listener()) l->onPartitionsAssigned(added);
   startPartitions(added);
@@ -486,6 +488,7 @@ void Consumer::seek(const TopicPartition& partition, SeekTarget target,
   }
   if (state->fetching) fetcher_->cancel(*state->fetching);
   state->fetching.reset();
+  const PartitionState::Phase previous_phase = state->phase;
   state->phase = PartitionState::Phase::kStarting;
   const uint64_t generation = ++state->generation;
   std::vector<OffsetQuery> queries{{partition.topic, partition.partition, timestamp}};
@@ -495,7 +498,7 @@ void Consumer::seek(const TopicPartition& partition, SeekTarget target,
   }
   lookUpOffsets(strand_, cluster_, std::move(queries), config_.isolation,
                 asio::bind_executor(strand_, [self = shared_from_this(), partition, generation,
-                                              done = std::move(done)](
+                                              previous_phase, done = std::move(done)](
                                                  std::vector<OffsetAnswer> answers) {
                   PartitionState* seeking = self->find(partition);
                   if (!seeking || seeking->generation != generation) {
@@ -509,9 +512,14 @@ void Consumer::seek(const TopicPartition& partition, SeekTarget target,
                     answer = &answers.back();
                   }
                   if (answer->error.code != ErrorCode::kNone) {
-                    // The old position still stands.
-                    seeking->phase = PartitionState::Phase::kFetching;
-                    self->fetchMore();
+                    // The old position (or the lack of one) still stands; a start that the
+                    // seek interrupted begins again.
+                    if (previous_phase == PartitionState::Phase::kStarting) {
+                      self->startPartitions({partition});
+                    } else {
+                      seeking->phase = previous_phase;
+                      self->fetchMore();
+                    }
                     return done(answer->error);
                   }
                   self->setPosition(partition, *seeking, answer->offset);
