@@ -419,17 +419,15 @@ size_t Consumer::take(size_t max_records, size_t max_bytes,
                       const std::function<void(const TakenRecords&)>& sink) {
   size_t taken = 0;
   size_t bytes = 0;
-  std::vector<PartitionState*> ready;
-  std::vector<const TopicPartition*> names;
-  for (auto& [partition, state] : partitions_) {
-    if (!state.buffered.empty() && !state.paused && !state.revoking) {
-      ready.push_back(&state);
-      names.push_back(&partition);
-    }
+  std::vector<Partitions::value_type*> ready;  // with records to hand out
+  for (auto& entry : partitions_) {
+    const PartitionState& state = entry.second;
+    if (!state.buffered.empty() && !state.paused && !state.revoking) ready.push_back(&entry);
   }
   for (size_t turn = 0; turn < ready.size() && taken < max_records; ++turn) {
     const size_t index = (next_take_ + turn) % ready.size();
-    PartitionState& state = *ready[index];
+    const TopicPartition& partition = ready[index]->first;
+    PartitionState& state = ready[index]->second;
     while (!state.buffered.empty() && taken < max_records && (bytes < max_bytes || taken == 0)) {
       BufferedBatch& front = state.buffered.front();
       const auto& records = front.batch.records;
@@ -440,7 +438,7 @@ size_t Consumer::take(size_t max_records, size_t max_bytes,
         ++end;
         ++taken;
       }
-      sink(TakenRecords{*names[index], front.batch,
+      sink(TakenRecords{partition, front.batch,
                         std::span(records).subspan(front.next_record, end - front.next_record)});
       state.position = records[end - 1].offset + 1;
       state.end_reported = false;
@@ -453,7 +451,7 @@ size_t Consumer::take(size_t max_records, size_t max_bytes,
     }
     if (state.buffered.empty()) {
       state.position = std::max(state.position, state.fetch_offset);
-      reportEndIfCaughtUp(*names[index], state);
+      reportEndIfCaughtUp(partition, state);
     }
   }
   if (!ready.empty()) next_take_ = (next_take_ + 1) % ready.size();
@@ -528,14 +526,19 @@ void Consumer::seek(const TopicPartition& partition, SeekTarget target,
                 }));
 }
 
-Result<void> Consumer::pause(const std::vector<TopicPartition>& partitions) {
+Result<void> Consumer::checkAssigned(const std::vector<TopicPartition>& partitions) const {
   for (const auto& partition : partitions) {
-    if (!find(partition)) {
+    if (!partitions_.contains(partition)) {
       return Error{ErrorCode::kInvalidArgument,
                    describePartition(partition.topic, partition.partition) +
                        " is not assigned to this consumer"};
     }
   }
+  return {};
+}
+
+Result<void> Consumer::pause(const std::vector<TopicPartition>& partitions) {
+  if (Result<void> assigned = checkAssigned(partitions); !assigned.ok()) return assigned;
   for (const auto& partition : partitions) {
     PartitionState& state = *find(partition);
     state.paused = true;
@@ -546,13 +549,7 @@ Result<void> Consumer::pause(const std::vector<TopicPartition>& partitions) {
 }
 
 Result<void> Consumer::resume(const std::vector<TopicPartition>& partitions) {
-  for (const auto& partition : partitions) {
-    if (!find(partition)) {
-      return Error{ErrorCode::kInvalidArgument,
-                   describePartition(partition.topic, partition.partition) +
-                       " is not assigned to this consumer"};
-    }
-  }
+  if (Result<void> assigned = checkAssigned(partitions); !assigned.ok()) return assigned;
   bool available = false;
   for (const auto& partition : partitions) {
     PartitionState& state = *find(partition);

@@ -181,6 +181,8 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   void setPosition(const TopicPartition& partition, PartitionState& state, int64_t offset);
   void stopPartition(const TopicPartition& partition, PartitionState& state, Error error);
   void clearBuffer(PartitionState& state);
+  // kInvalidArgument naming the first of `partitions` that is not assigned.
+  Result<void> checkAssigned(const std::vector<TopicPartition>& partitions) const;
 
   // Asks the fetcher for every partition that can fetch and has none asked for, while the
   // buffer has room.

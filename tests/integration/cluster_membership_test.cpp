@@ -2,14 +2,13 @@
 // that do not answer. Uses two scripted FakeBrokers.
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <future>
 #include <thread>
 
 #include "client_core/cluster/cluster.hpp"
 #include "tests/integration/fake_broker.hpp"
+#include "tests/integration/io_threads.hpp"
 
 namespace kafka {
 namespace {
@@ -20,11 +19,9 @@ using Reply = FakeBroker::Reply;
 
 class ClusterMembershipTest : public ::testing::Test {
  protected:
-  ClusterMembershipTest() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
+  ClusterMembershipTest() = default;
   ~ClusterMembershipTest() override {
     if (cluster_) cluster_->stop();
-    work_.reset();
-    thread_.join();
   }
 
   Result<MetadataPtr> refresh() {
@@ -37,9 +34,7 @@ class ClusterMembershipTest : public ::testing::Test {
     return future.get();
   }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::thread thread_;
+  integration::IoThreads io_;
   std::shared_ptr<Cluster> cluster_;
 };
 
@@ -66,7 +61,7 @@ TEST_F(ClusterMembershipTest, ABrokerThatLeavesTakesItsConnectionsWithIt) {
   }
   ClusterConfig config;
   config.bootstrap_servers = {"127.0.0.1:" + std::to_string(first.port())};
-  cluster_ = std::make_shared<Cluster>(io_.get_executor(), config);
+  cluster_ = std::make_shared<Cluster>(io_.executor(), config);
   auto before = refresh();
   ASSERT_TRUE(before.ok()) << before.error().toString();
   EXPECT_EQ((*before)->brokers.size(), 2u);
@@ -110,7 +105,7 @@ TEST_F(ClusterMembershipTest, ConcurrentFullRefreshesShareOneRequest) {
   members.brokers = {{1, "127.0.0.1", broker.port(), std::nullopt, {}}};
   ClusterConfig config;
   config.bootstrap_servers = {"127.0.0.1:" + std::to_string(broker.port())};
-  cluster_ = std::make_shared<Cluster>(io_.get_executor(), config);
+  cluster_ = std::make_shared<Cluster>(io_.executor(), config);
 
   constexpr int kCalls = 20;
   std::vector<std::promise<Result<MetadataPtr>>> promises(kCalls);
@@ -158,7 +153,7 @@ TEST_F(ClusterMembershipTest, DeadBootstrapServersAreSkipped) {
   ClusterConfig config;
   config.bootstrap_servers = {"127.0.0.1:" + std::to_string(dead_port),
                               "127.0.0.1:" + std::to_string(alive.port())};
-  cluster_ = std::make_shared<Cluster>(io_.get_executor(), config);
+  cluster_ = std::make_shared<Cluster>(io_.executor(), config);
   auto result = refresh();
   ASSERT_TRUE(result.ok()) << result.error().toString();
   EXPECT_NE((*result)->broker(7), nullptr);
@@ -173,7 +168,7 @@ TEST_F(ClusterMembershipTest, NoAnsweringBrokerIsAClearError) {
   ClusterConfig config;
   config.name = "payments";
   config.bootstrap_servers = {"127.0.0.1:" + std::to_string(dead_port)};
-  cluster_ = std::make_shared<Cluster>(io_.get_executor(), config);
+  cluster_ = std::make_shared<Cluster>(io_.executor(), config);
   auto result = refresh();
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, ErrorCode::kNoBrokerAvailable);

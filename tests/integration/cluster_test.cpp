@@ -4,12 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <future>
-#include <thread>
 
 #include "client_core/net/host_port.hpp"
+#include "tests/integration/io_threads.hpp"
 #include "tests/integration/mock_cluster_process.hpp"
 
 namespace kafka {
@@ -21,20 +20,16 @@ using integration::waitUntil;
 class ClusterTest : public integration::MockClusterTest {
  protected:
   ClusterTest()
-      : MockClusterTest({.brokers = 3, .topics = {{"orders", 4}}}),
-        work_(io_.get_executor()),
-        thread_([this] { io_.run(); }) {}
+      : MockClusterTest({.brokers = 3, .topics = {{"orders", 4}}}) {}
   ~ClusterTest() override {
     if (cluster_) cluster_->stop();
-    work_.reset();
-    thread_.join();
   }
 
   void SetUp() override {
     MockClusterTest::SetUp();
     ClusterConfig config = clusterConfig();
     config.connection.version_caps[protocol::ApiKey::kListOffsets] = 3;
-    cluster_ = std::make_shared<Cluster>(io_.get_executor(), config);
+    cluster_ = std::make_shared<Cluster>(io_.executor(), config);
   }
 
   Result<MetadataPtr> refresh(std::vector<std::string> topics = {}) {
@@ -48,9 +43,7 @@ class ClusterTest : public integration::MockClusterTest {
   }
 
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::thread thread_;
+  integration::IoThreads io_;
   std::shared_ptr<Cluster> cluster_;
 };
 

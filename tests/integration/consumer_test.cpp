@@ -5,14 +5,13 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <future>
 #include <mutex>
 #include <thread>
 
 #include "client_core/producer/producer.hpp"
+#include "tests/integration/io_threads.hpp"
 #include "tests/integration/mock_cluster_process.hpp"
 
 namespace kafka::consumer {
@@ -67,24 +66,18 @@ struct Taken {
 class ConsumerTest : public integration::MockClusterTest {
  protected:
   ConsumerTest()
-      : MockClusterTest({.brokers = 2, .topics = {{"events", kPartitions}}}),
-        work_(io_.get_executor()) {
-    thread_ = std::thread([this] { io_.run(); });
-  }
+      : MockClusterTest({.brokers = 2, .topics = {{"events", kPartitions}}}) {}
   ~ConsumerTest() override {
     consumers_.clear();
     if (fetcher_) fetcher_->stop();
     if (cluster_) cluster_->stop();
-    work_.reset();
-    thread_.join();
   }
 
   void SetUp() override {
     MockClusterTest::SetUp();
-    cluster_ = std::make_shared<Cluster>(io_.get_executor(), clusterConfig());
-    cluster_->start();
-    ASSERT_TRUE(integration::waitUntil([&] { return cluster_->ready(); }));
-    fetcher_ = Fetcher::create(io_.get_executor(), cluster_, FetchConfig{.max_wait = 100ms});
+    cluster_ = startCluster(io_.executor());
+    ASSERT_TRUE(cluster_->ready());
+    fetcher_ = Fetcher::create(io_.executor(), cluster_, FetchConfig{.max_wait = 100ms});
   }
 
   // Writes `per_partition` records to each partition; values "p<partition>-<index>", padded to
@@ -92,7 +85,7 @@ class ConsumerTest : public integration::MockClusterTest {
   void produce(int per_partition, size_t value_size = 0) {
     producer::ProducerConfig small_batches;
     small_batches.batch_size = 16 * 1024;
-    auto producer = producer::Producer::create(io_.get_executor(), cluster_, small_batches);
+    auto producer = producer::Producer::create(io_.executor(), cluster_, small_batches);
     std::vector<std::string> values;
     for (int p = 0; p < kPartitions; ++p) {
       for (int i = 0; i < per_partition; ++i) {
@@ -134,7 +127,7 @@ class ConsumerTest : public integration::MockClusterTest {
   }
 
   std::shared_ptr<Consumer> makeConsumer(ConsumerConfig c) {
-    auto consumer = Consumer::create(boost::asio::make_strand(io_.get_executor()), cluster_,
+    auto consumer = Consumer::create(boost::asio::make_strand(io_.executor()), cluster_,
                                      fetcher_, std::move(c), listener_);
     consumers_.push_back(consumer);
     return consumer;
@@ -201,9 +194,7 @@ class ConsumerTest : public integration::MockClusterTest {
     }
   }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::thread thread_;
+  integration::IoThreads io_;
   std::shared_ptr<Cluster> cluster_;
   std::shared_ptr<Fetcher> fetcher_;
   std::shared_ptr<RecordingListener> listener_ = std::make_shared<RecordingListener>();

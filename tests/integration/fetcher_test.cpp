@@ -9,8 +9,6 @@
 
 #include <array>
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <condition_variable>
 #include <future>
@@ -22,12 +20,14 @@
 #include "client_core/producer/producer.hpp"
 #include "client_core/record/record_batch_reader.hpp"
 #include "tests/integration/fake_broker.hpp"
+#include "tests/integration/io_threads.hpp"
 #include "tests/integration/mock_cluster_process.hpp"
 
 namespace kafka::consumer {
 namespace {
 
 using namespace std::chrono_literals;
+using integration::IoThreads;
 using integration::waitUntil;
 
 constexpr auto kShortWait = 300ms;  // long enough for several rounds of a 50 ms max_wait
@@ -82,22 +82,6 @@ FetchPosition at(std::string topic, int32_t partition, int64_t offset) {
   return position;
 }
 
-// An io_context run by one thread, for the client objects of a test.
-class IoThread {
- public:
-  IoThread() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
-  ~IoThread() {
-    work_.reset();
-    thread_.join();
-  }
-  boost::asio::any_io_executor executor() { return io_.get_executor(); }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::thread thread_;
-};
-
 // Partitions read to their end by readOn().
 struct Progress {
   std::mutex mutex;
@@ -141,9 +125,8 @@ class FetcherTest : public integration::MockClusterTest {
 
   void SetUp() override {
     MockClusterTest::SetUp();
-    cluster_ = std::make_shared<Cluster>(io_.executor(), clusterConfig());
-    cluster_->start();
-    ASSERT_TRUE(waitUntil([&] { return cluster_->ready(); }));
+    cluster_ = startCluster(io_.executor());
+    ASSERT_TRUE(cluster_->ready());
     FetchConfig config;
     config.max_wait = 50ms;
     makeFetcher(config);
@@ -209,7 +192,7 @@ class FetcherTest : public integration::MockClusterTest {
     return info ? info->leader : kNoNode;
   }
 
-  IoThread io_;
+  IoThreads io_;
   std::shared_ptr<Cluster> cluster_;
   std::shared_ptr<Fetcher> fetcher_;
 };
@@ -546,7 +529,7 @@ class ScriptedBrokersFetcherTest : public ::testing::Test {
     return asked.get_future().get();
   }
 
-  IoThread io_;
+  IoThreads io_;
   protocol::Uuid topic_id_;
   // What the brokers' threads use is declared before the brokers, which outlive it otherwise.
   std::mutex mutex_;

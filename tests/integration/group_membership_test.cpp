@@ -14,8 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <filesystem>
 #include <future>
@@ -25,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/io_threads.hpp"
 #include "tests/integration/mock_cluster_process.hpp"
 
 extern char** environ;
@@ -171,9 +170,9 @@ class RecordingListener : public MembershipListener {
 // One GroupMembership with its strand and listener; every call goes through the strand.
 class Member {
  public:
-  Member(boost::asio::io_context& io, std::shared_ptr<Cluster> cluster, GroupConfig config,
-         const std::string& name, Ownership& ownership)
-      : strand_(boost::asio::make_strand(io.get_executor())),
+  Member(const boost::asio::any_io_executor& executor, std::shared_ptr<Cluster> cluster,
+         GroupConfig config, const std::string& name, Ownership& ownership)
+      : strand_(boost::asio::make_strand(executor)),
         listener_(std::make_shared<RecordingListener>(name, ownership)) {
     EXPECT_TRUE(validate(config).ok()) << validate(config).error().toString();
     membership_ =
@@ -287,15 +286,9 @@ const TopicSubscription kBothTopics{{"orders", "payments"}, ""};
 class GroupMembershipTest : public integration::MockClusterTest {
  protected:
   GroupMembershipTest()
-      : MockClusterTest({.brokers = 3, .topics = {{"orders", 4}, {"payments", 2}}}),
-        work_(io_.get_executor()) {
-    // Two threads: one test holds a member's strand while the others go on.
-    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
-  }
+      : MockClusterTest({.brokers = 3, .topics = {{"orders", 4}, {"payments", 2}}}) {}
   ~GroupMembershipTest() override {
     if (cluster_) cluster_->stop();
-    work_.reset();
-    for (auto& thread : threads_) thread.join();
   }
 
   void SetUp() override {
@@ -303,9 +296,8 @@ class GroupMembershipTest : public integration::MockClusterTest {
     ClusterConfig config = clusterConfig();
     // Pattern members and leaders poll metadata this often.
     config.metadata_refresh_interval = 1s;
-    cluster_ = std::make_shared<Cluster>(io_.get_executor(), config);
-    cluster_->start();
-    ASSERT_TRUE(integration::waitUntil([&] { return cluster_->ready(); }));
+    cluster_ = startCluster(io_.executor(), config);
+    ASSERT_TRUE(cluster_->ready());
   }
 
   static GroupConfig groupConfig(std::string group, std::vector<std::string> assignors) {
@@ -322,7 +314,7 @@ class GroupMembershipTest : public integration::MockClusterTest {
   }
 
   std::unique_ptr<Member> member(const std::string& name, GroupConfig config) {
-    return std::make_unique<Member>(io_, cluster_, std::move(config), name, ownership_);
+    return std::make_unique<Member>(io_.executor(), cluster_, std::move(config), name, ownership_);
   }
 
   // Members "a" and "b" of `group`, with the range assignor, once they share out every partition.
@@ -335,9 +327,8 @@ class GroupMembershipTest : public integration::MockClusterTest {
   }
 
   const Partitions all_ = unite(partitionsOf("orders", 4), partitionsOf("payments", 2));
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::vector<std::thread> threads_;
+  // Two threads: one test holds a member's strand while the others go on.
+  integration::IoThreads io_{2};
   std::shared_ptr<Cluster> cluster_;
   Ownership ownership_;
 };

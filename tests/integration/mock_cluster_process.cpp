@@ -323,4 +323,13 @@ ClusterConfig MockClusterTest::clusterConfig() const {
   return config;
 }
 
+std::shared_ptr<Cluster> MockClusterTest::startCluster(boost::asio::any_io_executor executor,
+                                                      std::optional<ClusterConfig> config) {
+  auto cluster = std::make_shared<Cluster>(std::move(executor),
+                                           config ? std::move(*config) : clusterConfig());
+  cluster->start();
+  EXPECT_TRUE(waitUntil([&] { return cluster->ready(); })) << "the cluster never became ready";
+  return cluster;
+}
+
 }  // namespace kafka::integration

@@ -28,7 +28,7 @@
 #include <utility>
 #include <vector>
 
-#include "client_core/cluster/cluster_config.hpp"
+#include "client_core/cluster/cluster.hpp"
 
 namespace kafka::integration {
 
@@ -110,6 +110,10 @@ class MockClusterTest : public ::testing::Test {
   // A configuration of the client's Cluster for this mock: its bootstrap servers, and reconnect
   // backoffs (20-200 ms) and a request timeout (5 s) short enough for tests.
   ClusterConfig clusterConfig() const;
+  // A client Cluster for this mock (with `config`, else clusterConfig()) on `executor`, started;
+  // a test failure when it is not ready() within the default timeout.
+  std::shared_ptr<Cluster> startCluster(boost::asio::any_io_executor executor,
+                                        std::optional<ClusterConfig> config = std::nullopt);
   const std::string& bootstrap() const { return cluster_->bootstrap(); }
   std::string command(std::string_view line) { return cluster_->command(line); }
 

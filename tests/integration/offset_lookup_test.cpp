@@ -4,12 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <future>
-#include <thread>
 
 #include "client_core/producer/producer.hpp"
+#include "tests/integration/io_threads.hpp"
 #include "tests/integration/mock_cluster_process.hpp"
 
 namespace kafka::consumer {
@@ -20,25 +18,20 @@ using namespace std::chrono_literals;
 class OffsetLookupTest : public integration::MockClusterTest {
  protected:
   OffsetLookupTest()
-      : MockClusterTest({.brokers = 3, .topics = {{"orders", 4}}}), work_(io_.get_executor()) {
-    thread_ = std::thread([this] { io_.run(); });
-  }
+      : MockClusterTest({.brokers = 3, .topics = {{"orders", 4}}}) {}
   ~OffsetLookupTest() override {
     if (cluster_) cluster_->stop();
-    work_.reset();
-    thread_.join();
   }
 
   void SetUp() override {
     MockClusterTest::SetUp();
-    cluster_ = std::make_shared<Cluster>(io_.get_executor(), clusterConfig());
-    cluster_->start();
-    ASSERT_TRUE(integration::waitUntil([&] { return cluster_->ready(); }));
+    cluster_ = startCluster(io_.executor());
+    ASSERT_TRUE(cluster_->ready());
   }
 
   // Writes `count` records to partition 1 of "orders".
   void produce(int count) {
-    auto producer = producer::Producer::create(io_.get_executor(), cluster_, {});
+    auto producer = producer::Producer::create(io_.executor(), cluster_, {});
     const std::string value = "v";
     std::vector<producer::OutgoingRecord> records(static_cast<size_t>(count));
     for (auto& r : records) {
@@ -61,7 +54,7 @@ class OffsetLookupTest : public integration::MockClusterTest {
 
   std::vector<OffsetAnswer> lookUp(std::vector<OffsetQuery> queries) {
     std::promise<std::vector<OffsetAnswer>> answered;
-    lookUpOffsets(io_.get_executor(), cluster_, std::move(queries),
+    lookUpOffsets(io_.executor(), cluster_, std::move(queries),
                   IsolationLevel::kReadUncommitted,
                   [&answered](std::vector<OffsetAnswer> a) { answered.set_value(std::move(a)); });
     auto future = answered.get_future();
@@ -69,9 +62,7 @@ class OffsetLookupTest : public integration::MockClusterTest {
     return future.get();
   }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::thread thread_;
+  integration::IoThreads io_;
   std::shared_ptr<Cluster> cluster_;
 };
 

@@ -7,8 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <future>
 #include <map>
 #include <mutex>
@@ -16,6 +14,7 @@
 #include <thread>
 
 #include "client_core/net/host_port.hpp"
+#include "tests/integration/io_threads.hpp"
 #include "tests/integration/log_reader.hpp"
 #include "tests/integration/mock_cluster_process.hpp"
 
@@ -116,24 +115,17 @@ struct TestRecords {
 class ProducerTest : public integration::MockClusterTest {
  protected:
   ProducerTest()
-      : MockClusterTest({.brokers = 3, .topics = {{"orders", 4}, {"single", 1}}}),
-        work_(io_.get_executor()) {
-    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
-  }
+      : MockClusterTest({.brokers = 3, .topics = {{"orders", 4}, {"single", 1}}}) {}
 
   ~ProducerTest() override {
     if (producer_) closeProducer();
     if (cluster_) cluster_->stop();
-    work_.reset();
-    for (auto& t : threads_) t.join();
   }
 
   void SetUp() override {
     MockClusterTest::SetUp();
-    ClusterConfig config = clusterConfig();
-    cluster_ = std::make_shared<Cluster>(io_.get_executor(), config);
-    cluster_->start();
-    ASSERT_TRUE(waitUntil([&] { return cluster_->ready(); }));
+    cluster_ = startCluster(io_.executor());
+    ASSERT_TRUE(cluster_->ready());
   }
 
   static ProducerConfig fastConfig() {
@@ -147,7 +139,7 @@ class ProducerTest : public integration::MockClusterTest {
 
   void startProducer(ProducerConfig config = fastConfig()) {
     ASSERT_TRUE(Producer::validate(config).ok());
-    producer_ = Producer::create(io_.get_executor(), cluster_, config);
+    producer_ = Producer::create(io_.executor(), cluster_, config);
   }
 
   // Sends records[first, last) of `all` and waits until they are buffered (not delivered).
@@ -226,9 +218,7 @@ class ProducerTest : public integration::MockClusterTest {
   }
 
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::vector<std::thread> threads_;
+  integration::IoThreads io_{2};
   std::shared_ptr<Cluster> cluster_;
   std::shared_ptr<Producer> producer_;
 };

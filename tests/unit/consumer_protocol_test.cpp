@@ -5,18 +5,20 @@
 
 #include <gtest/gtest.h>
 
-#include <cctype>
-#include <fstream>
 #include <string>
 
 #include "client_core/protocol/messages/join_group.hpp"
 #include "client_core/protocol/messages/sync_group.hpp"
+#include "tests/unit/golden_frames.hpp"
 #include "tests/unit/wire_bytes.hpp"
 
 namespace kafka::group {
 namespace {
 
 using protocol::Bytes;
+using protocol::testing::decodeRequest;
+using protocol::testing::decodeResponse;
+using protocol::testing::goldenFile;
 using protocol::testing::wire;
 
 MemberSubscription sampleSubscription() {
@@ -245,41 +247,6 @@ TEST(ConsumerProtocolTest, FlattenSortsAndGroupByTopicRegroups) {
   EXPECT_TRUE(groupByTopic({}).empty());
 }
 
-// Golden captures (tests/golden/MANIFEST.txt): whole frames in hex, length prefix included.
-Bytes goldenFrame(const std::string& file) {
-  std::ifstream in(std::string(KS_SOURCE_DIR) + "/tests/golden/" + file);
-  std::string digits;
-  for (char c; in.get(c);) {
-    if (std::isxdigit(static_cast<unsigned char>(c))) digits.push_back(c);
-  }
-  Bytes frame;
-  for (size_t i = 0; i + 1 < digits.size(); i += 2) {
-    frame.push_back(static_cast<uint8_t>(std::stoi(digits.substr(i, 2), nullptr, 16)));
-  }
-  EXPECT_GT(frame.size(), 4u) << file;
-  return frame;
-}
-
-template <protocol::ApiDefinition A>
-typename A::Request goldenRequest(const std::string& file, int16_t version) {
-  Bytes frame = goldenFrame(file);
-  protocol::Reader r(protocol::ByteView(frame).subspan(4));
-  auto header = protocol::decodeRequestHeader(
-      r, protocol::requestHeaderVersion(A::kKey, protocol::isFlexible<A>(version)));
-  EXPECT_TRUE(header.ok()) << file;
-  auto request = protocol::decodeRequestBody<A>(r, version);
-  EXPECT_TRUE(request.ok()) << file << ": " << request.error().toString();
-  return request ? *request : typename A::Request{};
-}
-
-template <protocol::ApiDefinition A>
-typename A::Response goldenResponse(const std::string& file, int16_t version) {
-  Bytes frame = goldenFrame(file);
-  auto response = protocol::decodeResponseFrame<A>(protocol::ByteView(frame).subspan(4), version);
-  EXPECT_TRUE(response.ok()) << file << ": " << response.error().toString();
-  return response ? *response : typename A::Response{};
-}
-
 // Both clients offered "range" and "roundrobin" with the same subscription to topic "golden".
 void expectGoldenSubscriptions(const protocol::JoinGroupRequest& join, int16_t version) {
   EXPECT_EQ(join.protocol_type, "consumer");
@@ -302,12 +269,12 @@ void expectGoldenSubscriptions(const protocol::JoinGroupRequest& join, int16_t v
 
 TEST(ConsumerProtocolTest, KafkaPythonSendsSubscriptionV0) {
   expectGoldenSubscriptions(
-      goldenRequest<protocol::JoinGroupApi>("kafka_python_join_group_request_v2.hex", 2), 0);
+      decodeRequest<protocol::JoinGroupApi>(goldenFile("kafka_python_join_group_request_v2.hex")), 0);
 }
 
 TEST(ConsumerProtocolTest, KcatSendsSubscriptionV1) {
   expectGoldenSubscriptions(
-      goldenRequest<protocol::JoinGroupApi>("kcat_join_group_request_v5.hex", 5), 1);
+      decodeRequest<protocol::JoinGroupApi>(goldenFile("kcat_join_group_request_v5.hex")), 1);
 }
 
 // The mock relays the members' metadata to the leader and the leader's assignment to each member:
@@ -322,21 +289,17 @@ TEST(ConsumerProtocolTest, GoldenGroupRoundsCarryTheExpectedAssignment) {
     EXPECT_EQ(*decoded, expected);
     EXPECT_EQ(encodeAssignment(*decoded, 0), bytes);
   };
-  for (auto [file, version] : {std::pair{"mock_sync_group_response_v1.hex", 1},
-                               std::pair{"mock_sync_group_response_v3.hex", 3}}) {
-    expectAssignment(
-        goldenResponse<protocol::SyncGroupApi>(file, static_cast<int16_t>(version)).assignment,
-        file);
+  for (const char* file : {"mock_sync_group_response_v1.hex", "mock_sync_group_response_v3.hex"}) {
+    expectAssignment(decodeResponse<protocol::SyncGroupApi>(goldenFile(file)).assignment, file);
   }
-  for (auto [file, version] : {std::pair{"kafka_python_sync_group_request_v1.hex", 1},
-                               std::pair{"kcat_sync_group_request_v3.hex", 3}}) {
-    auto sync = goldenRequest<protocol::SyncGroupApi>(file, static_cast<int16_t>(version));
+  for (const char* file :
+       {"kafka_python_sync_group_request_v1.hex", "kcat_sync_group_request_v3.hex"}) {
+    auto sync = decodeRequest<protocol::SyncGroupApi>(goldenFile(file));
     ASSERT_EQ(sync.assignments.size(), 1u) << file;
     expectAssignment(sync.assignments[0].assignment, file);
   }
-  for (auto [file, version] : {std::pair{"mock_join_group_response_v2.hex", 2},
-                               std::pair{"mock_join_group_response_v5.hex", 5}}) {
-    auto join = goldenResponse<protocol::JoinGroupApi>(file, static_cast<int16_t>(version));
+  for (const char* file : {"mock_join_group_response_v2.hex", "mock_join_group_response_v5.hex"}) {
+    auto join = decodeResponse<protocol::JoinGroupApi>(goldenFile(file));
     ASSERT_EQ(join.members.size(), 1u) << file;
     auto s = decodeSubscription(join.members[0].metadata);
     ASSERT_TRUE(s.ok()) << file << ": " << s.error().toString();

@@ -6,80 +6,23 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cctype>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "client_core/protocol/dispatch.hpp"
+#include "tests/unit/golden_frames.hpp"
 
 namespace kafka::protocol {
 namespace {
 
-const std::string kGoldenDir = std::string(KS_SOURCE_DIR) + "/tests/golden/";
-
-struct GoldenFrame {
-  std::string file;
-  int16_t api_key = 0;
-  int16_t version = 0;
-  bool request = false;
-  std::string producer;  // kcat, kafka-python or mock
-  int16_t answers = -1;  // responses: the version of the request answered
-  bool reject = false;   // a frame the peer got wrong: it must fail to decode
-  Bytes bytes;           // the whole frame, length prefix included
-
-  ByteView body() const { return ByteView(bytes).subspan(4); }
-};
-
-Bytes readHex(const std::string& path) {
-  std::ifstream in(path);
-  Bytes out;
-  std::string digits;
-  char c;
-  while (in.get(c)) {
-    if (std::isxdigit(static_cast<unsigned char>(c))) digits.push_back(c);
-  }
-  for (size_t i = 0; i + 1 < digits.size(); i += 2) {
-    out.push_back(static_cast<uint8_t>(std::stoi(digits.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
-std::vector<GoldenFrame> loadManifest() {
-  std::vector<GoldenFrame> frames;
-  std::ifstream in(kGoldenDir + "MANIFEST.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    GoldenFrame f;
-    std::string api_name, direction, answers, expect;
-    fields >> f.file >> f.api_key >> api_name >> f.version >> direction >> f.producer >> answers >>
-        expect;
-    f.request = direction == "request";
-    f.answers = answers == "-" ? int16_t{-1} : static_cast<int16_t>(std::stoi(answers));
-    f.reject = expect == "reject";
-    f.bytes = readHex(kGoldenDir + f.file);
-    frames.push_back(std::move(f));
-  }
-  return frames;
-}
-
-const std::vector<GoldenFrame>& golden() {
-  static const std::vector<GoldenFrame> frames = loadManifest();
-  return frames;
-}
-
-const GoldenFrame& goldenFile(const std::string& file) {
-  for (const GoldenFrame& f : golden()) {
-    if (f.file == file) return f;
-  }
-  ADD_FAILURE() << file << " is not in MANIFEST.txt";
-  static const GoldenFrame kMissing;
-  return kMissing;
-}
+using testing::GoldenFrame;
+using testing::decodeRequest;
+using testing::decodeResponse;
+using testing::golden;
+using testing::goldenFile;
+using testing::kGoldenDir;
 
 // Where two frames first differ, to point at the field that broke.
 std::string firstDifference(const Bytes& expected, const Bytes& actual) {
@@ -88,26 +31,6 @@ std::string firstDifference(const Bytes& expected, const Bytes& actual) {
   out << "sizes " << expected.size() << " vs " << actual.size() << ", first difference at offset "
       << (e - expected.begin());
   return out.str();
-}
-
-// Decodes a golden request: header, then body, both checked to consume the frame.
-template <ApiDefinition A>
-typename A::Request decodeRequest(const GoldenFrame& f, RequestHeader* header_out = nullptr) {
-  Reader r(f.body());
-  auto header = decodeRequestHeader(r, requestHeaderVersion(A::kKey, isFlexible<A>(f.version)));
-  EXPECT_TRUE(header.ok()) << f.file << ": " << header.error().toString();
-  if (!header) return {};
-  auto request = decodeRequestBody<A>(r, f.version);
-  EXPECT_TRUE(request.ok()) << f.file << ": " << request.error().toString();
-  if (header_out) *header_out = *header;
-  return request ? *request : typename A::Request{};
-}
-
-template <ApiDefinition A>
-typename A::Response decodeResponse(const GoldenFrame& f) {
-  auto response = decodeResponseFrame<A>(f.body(), f.version);
-  EXPECT_TRUE(response.ok()) << f.file << ": " << response.error().toString();
-  return response ? *response : typename A::Response{};
 }
 
 // Re-encodes a request with the header as decoded (unknown header tags included).

@@ -59,6 +59,9 @@ int runConsume(CommandContext& context, std::span<const std::string_view> args);
 std::optional<std::string_view> takeFlagValue(std::span<const std::string_view> args, size_t& i,
                                               std::string_view name);
 
+// "invalid value 'VALUE' for FLAG: expected WANTED": how commands refuse a flag's value.
+std::string invalidValue(std::string_view flag, std::string_view value, std::string_view wanted);
+
 // "UNAVAILABLE" and so on.
 std::string_view statusCodeName(grpc::StatusCode code);
 

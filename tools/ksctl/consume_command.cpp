@@ -51,18 +51,18 @@ std::optional<std::string> parseOptions(std::span<const std::string_view> args,
       auto value = takeFlagValue(args, i, flag);
       if (!value) return "missing value for " + std::string(flag);
       if (flag == "-g") {
-        if (value->empty()) return std::string("invalid value '' for -g: expected a group name");
+        if (value->empty()) return invalidValue(flag, *value, "a group name");
         options.group = std::string(*value);
       } else if (flag == "-o") {
         if (*value != "value" && *value != "json") {
-          return "invalid value '" + std::string(*value) + "' for -o: expected value or json";
+          return invalidValue(flag, *value, "value or json");
         }
         options.json = *value == "json";
       } else {
         uint64_t count = 0;
         auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), count);
         if (ec != std::errc() || end != value->data() + value->size() || count == 0) {
-          return "invalid value '" + std::string(*value) + "' for -n: expected a count, 1 or more";
+          return invalidValue(flag, *value, "a count, 1 or more");
         }
         options.count = count;
       }

@@ -172,8 +172,7 @@ std::optional<std::string> parseGlobal(std::span<const std::string_view> args,
       } else {
         auto seconds = parseSeconds(value);
         if (!seconds) {
-          return "invalid value '" + std::string(value) +
-                 "' for --timeout: expected a number of seconds greater than 0";
+          return invalidValue(name, value, "a number of seconds greater than 0");
         }
         options.timeout_seconds = *seconds;
         options.timeout_given = true;
@@ -203,6 +202,11 @@ std::optional<std::string_view> takeFlagValue(std::span<const std::string_view> 
   if (name.size() < args[i].size()) return args[i].substr(name.size() + 1);
   if (i + 1 < args.size()) return args[++i];
   return std::nullopt;
+}
+
+std::string invalidValue(std::string_view flag, std::string_view value, std::string_view wanted) {
+  return "invalid value '" + std::string(value) + "' for " + std::string(flag) + ": expected " +
+         std::string(wanted);
 }
 
 std::unique_ptr<grpc::ClientContext> CommandContext::callContext() const {

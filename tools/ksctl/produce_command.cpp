@@ -46,11 +46,6 @@ struct ProduceOptions {
   v1::ProducerSettings settings;
 };
 
-std::string invalidValue(std::string_view flag, std::string_view value, std::string_view wanted) {
-  return "invalid value '" + std::string(value) + "' for " + std::string(flag) + ": expected " +
-         std::string(wanted);
-}
-
 // Applies one flag's value to `options`; on a usage error returns the message.
 std::optional<std::string> applyFlag(std::string_view flag, std::string_view value,
                                      ProduceOptions& options) {
