@@ -7,9 +7,7 @@ namespace kafka::sidecar {
 namespace {
 
 void fillError(ErrorCode code, const std::string& context, v1::KafkaError& out) {
-  out.set_code(static_cast<int32_t>(code));
-  out.set_name(errorName(code));
-  out.set_message(context + ": " + std::string(errorDescription(code)));
+  fillKafkaError({code, context + ": " + std::string(errorDescription(code))}, out);
 }
 
 grpc::Status metadataFailed(const std::string& cluster, const Error& error) {
@@ -62,6 +60,34 @@ grpc::ServerUnaryReactor* AdminService::ListTopics(grpc::CallbackServerContext* 
                             });
 }
 
+grpc::ServerUnaryReactor* AdminService::DescribeOffsets(grpc::CallbackServerContext* /*context*/,
+                                                        const v1::DescribeOffsetsRequest* request,
+                                                        v1::DescribeOffsetsResponse* response) {
+  auto* reactor = new UnaryReactor();
+  std::shared_ptr<Cluster> cluster = clusters_.find(request->cluster());
+  if (!cluster) {
+    reactor->finishNow(unknownCluster(clusters_, request->cluster()));
+    return reactor;
+  }
+  consumer::OffsetsQuery query;
+  query.topics.assign(request->topics().begin(), request->topics().end());
+  query.group = request->group();
+  if (request->read_committed()) query.isolation = consumer::IsolationLevel::kReadCommitted;
+  consumer::describeOffsets(
+      executor_, cluster, std::move(query),
+      [finisher = reactor->finisher(), cluster_name = cluster->name(),
+       response](Result<std::vector<consumer::TopicOffsets>> result) {
+        if (!finisher->claim()) return;
+        if (!result.ok()) {
+          finisher->finish(statusOf(result.error(), "cluster '" + cluster_name + "'"));
+          return;
+        }
+        fillDescribeOffsets(*result, *response);
+        finisher->finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
 void fillDescribeCluster(const MetadataSnapshot& metadata, v1::DescribeClusterResponse& out) {
   out.set_cluster_id(metadata.cluster_id);
   out.set_controller_id(metadata.controller_id);
@@ -97,6 +123,25 @@ void fillListTopics(const MetadataSnapshot& metadata, v1::ListTopicsResponse& ou
         fillError(p.error, "topic '" + name + "' partition " + std::to_string(p.partition),
                   *partition->mutable_error());
       }
+    }
+  }
+}
+
+void fillDescribeOffsets(const std::vector<consumer::TopicOffsets>& topics,
+                         v1::DescribeOffsetsResponse& out) {
+  for (const consumer::TopicOffsets& in : topics) {
+    v1::TopicOffsets* topic = out.add_topics();
+    topic->set_topic(in.topic);
+    if (in.error.code != ErrorCode::kNone) fillKafkaError(in.error, *topic->mutable_error());
+    for (const consumer::PartitionOffsets& p : in.partitions) {
+      v1::PartitionOffsetInfo* partition = topic->add_partitions();
+      partition->set_partition(p.partition);
+      partition->set_earliest(p.earliest);
+      partition->set_latest(p.latest);
+      if (p.committed) partition->set_committed(*p.committed);
+      partition->set_committed_metadata(p.committed_metadata);
+      if (p.lag) partition->set_lag(*p.lag);
+      if (p.error.code != ErrorCode::kNone) fillKafkaError(p.error, *partition->mutable_error());
     }
   }
 }

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "server/bidi_reactor.hpp"
-#include "server/producer_service.hpp"
+#include "server/service_status.hpp"
 #include "server/unary_reactor.hpp"
 
 namespace kafka::sidecar {

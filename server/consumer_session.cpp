@@ -10,7 +10,7 @@
 #include "client_core/common/log.hpp"
 #include "client_core/group/assignor.hpp"
 #include "client_core/group/consumer_protocol.hpp"
-#include "server/producer_service.hpp"
+#include "server/service_status.hpp"
 
 namespace kafka::sidecar {
 
@@ -62,39 +62,6 @@ void fillPartitions(const std::vector<TopicPartition>& partitions, v1::TopicPart
     entry->set_topic(topic.topic);
     entry->mutable_partitions()->Add(topic.partitions.begin(), topic.partitions.end());
   }
-}
-
-// The status of a call that a Kafka error failed as a whole.
-grpc::Status statusOf(const Error& error, const std::string& context) {
-  grpc::StatusCode code = grpc::StatusCode::FAILED_PRECONDITION;
-  switch (error.action()) {
-    case ErrorAction::kRetry:
-    case ErrorAction::kRefreshMetadata:
-    case ErrorAction::kFindCoordinator:
-      code = grpc::StatusCode::UNAVAILABLE;
-      break;
-    case ErrorAction::kRejoinGroup:
-      code = grpc::StatusCode::ABORTED;
-      break;
-    default:
-      break;
-  }
-  switch (error.code) {
-    case ErrorCode::kShuttingDown:
-      code = grpc::StatusCode::UNAVAILABLE;
-      break;
-    case ErrorCode::kInvalidArgument:
-      code = grpc::StatusCode::INVALID_ARGUMENT;
-      break;
-    case ErrorCode::kTopicAuthorizationFailed:
-    case ErrorCode::kGroupAuthorizationFailed:
-    case ErrorCode::kClusterAuthorizationFailed:
-      code = grpc::StatusCode::PERMISSION_DENIED;
-      break;
-    default:
-      break;
-  }
-  return {code, context + ": " + error.toString()};
 }
 
 // One field's value as text: "unset", a value, or "[a, b]" for a repeated field.

@@ -123,7 +123,7 @@ void Daemon::start() {
 }
 
 void Daemon::startGrpc() {
-  admin_ = std::make_unique<AdminService>(*clusters_);
+  admin_ = std::make_unique<AdminService>(io_.get_executor(), *clusters_);
   producer_service_ = std::make_unique<ProducerService>(*clusters_, *producers_);
   consumer_service_ = std::make_unique<ConsumerService>(*consumer_sessions_);
   grpc::EnableDefaultHealthCheckService(true);

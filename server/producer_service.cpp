@@ -42,13 +42,6 @@ int64_t offsetAt(const producer::DeliveryReport& report, size_t k) {
 
 }  // namespace
 
-void fillKafkaError(const Error& error, v1::KafkaError& out) {
-  out.set_code(static_cast<int32_t>(error.code));
-  out.set_name(errorName(error.code));
-  out.set_message(error.message.empty() ? std::string(errorDescription(error.code))
-                                        : error.message);
-}
-
 grpc::Status overridesOf(const v1::ProducerSettings& settings, ProducerOverrides& out) {
   static constexpr std::pair<v1::Acks, producer::Acks> kAcks[] = {
       {v1::ACKS_NONE, producer::Acks::kNone},

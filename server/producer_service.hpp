@@ -95,6 +95,4 @@ void convertRecords(const google::protobuf::RepeatedPtrField<v1::ProduceRecord>&
 // The settings' overrides, or an INVALID_ARGUMENT status naming the field with an unknown value.
 grpc::Status overridesOf(const v1::ProducerSettings& settings, ProducerOverrides& out);
 
-void fillKafkaError(const Error& error, v1::KafkaError& out);
-
 }  // namespace kafka::sidecar

@@ -7,8 +7,8 @@
 //
 // Most sessions read an `assignment` (no group join; the mock holds a first join for 3 s). The
 // group tests subscribe to a topic and also check offsets across implementations: what the
-// sidecar commits is what kafka-python's KafkaConsumer.committed() reads, and a sidecar group
-// member starts where kafka-python committed.
+// sidecar commits is what kafka-python's KafkaConsumer.committed() reads, and what kafka-python
+// commits is what Admin.DescribeOffsets reports and where a sidecar group member starts.
 //
 // One mock-cluster and one Daemon serve the whole suite; each test has topics of its own.
 #include <grpcpp/create_channel.h>
@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "kafka/sidecar/v1/admin.grpc.pb.h"
 #include "kafka/sidecar/v1/consumer.grpc.pb.h"
 #include "server/daemon.hpp"
 #include "tests/integration/mock_cluster_process.hpp"
@@ -338,6 +339,32 @@ class SidecarConsumeInteropTest : public ::testing::Test {
     return run.out;
   }
 
+  // The sidecar's Admin.DescribeOffsets answer for partitions 0 and 1 of `topic` and `group`, as
+  // "P committed=C lag=L\n" lines (`-` when absent).
+  static std::string committedBySidecar(const std::string& group, const std::string& topic) {
+    auto stub = v1::Admin::NewStub(
+        grpc::CreateChannel(daemon_->grpcAddress(), grpc::InsecureChannelCredentials()));
+    v1::DescribeOffsetsRequest request;
+    request.add_topics(topic);
+    request.set_group(group);
+    v1::DescribeOffsetsResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 20s);
+    grpc::Status status = stub->DescribeOffsets(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::string out;
+    for (const v1::TopicOffsets& t : response.topics()) {
+      for (const v1::PartitionOffsetInfo& p : t.partitions()) {
+        if (p.partition() > 1) continue;
+        EXPECT_FALSE(p.has_error()) << p.error().message();
+        out += std::to_string(p.partition()) +
+               " committed=" + (p.has_committed() ? std::to_string(p.committed()) : "-") +
+               " lag=" + (p.has_lag() ? std::to_string(p.lag()) : "-") + "\n";
+      }
+    }
+    return out;
+  }
+
   // The codecs of the batches stored in partition 0.
   static std::set<Compression> codecsOfPartition0(const std::string& topic) {
     std::set<Compression> codecs;
@@ -421,6 +448,9 @@ TEST_F(SidecarConsumeInteropTest, AGroupMemberStartsWhereKafkaPythonCommitted) {
                             "0:" + std::to_string(kCommitted)});
   ASSERT_TRUE(commit.ok()) << commit.describe();
   EXPECT_EQ(committedByPython(group, topic), "0 " + std::to_string(kCommitted) + "\n1 -1\n");
+  EXPECT_EQ(committedBySidecar(group, topic), "0 committed=" + std::to_string(kCommitted) +
+                                                  " lag=" + std::to_string(kRecords - kCommitted) +
+                                                  "\n1 committed=- lag=-\n");
 
   const PartitionRecords expected = {{0, from(written.at(0), kCommitted)}, {1, written.at(1)}};
   expectRecords(consume(groupSpec(group, topic), {{0, kRecords}, {1, kRecords}}), expected);

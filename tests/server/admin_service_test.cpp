@@ -1,5 +1,6 @@
 // The Admin service's conversions from a metadata snapshot to its answers, for the fields the
-// mock cluster never fills (racks, topic ids, errors, epochs, offline replicas).
+// mock cluster never fills (racks, topic ids, errors, epochs, offline replicas), and from
+// described offsets (fields present or absent, errors).
 #include "server/admin_service.hpp"
 
 #include <gtest/gtest.h>
@@ -75,6 +76,48 @@ TEST(AdminServiceTest, ListTopicsFromSnapshot) {
   ASSERT_TRUE(p1.has_error());
   EXPECT_EQ(p1.error().name(), "LEADER_NOT_AVAILABLE");
   EXPECT_NE(p1.error().message().find("topic 'orders' partition 1"), std::string::npos);
+}
+
+TEST(AdminServiceTest, DescribeOffsetsKeepsAbsentFieldsAbsent) {
+  consumer::TopicOffsets orders;
+  orders.topic = "orders";
+  consumer::PartitionOffsets& p0 = orders.partitions.emplace_back();
+  p0.partition = 0;
+  p0.earliest = 3;
+  p0.latest = 9;
+  p0.committed = 10;
+  p0.committed_metadata = "m";
+  p0.lag = -1;
+  consumer::PartitionOffsets& p1 = orders.partitions.emplace_back();
+  p1.partition = 1;
+  p1.error = {ErrorCode::kNotLeaderOrFollower, "topic orders partition 1: moved"};
+  consumer::TopicOffsets gone;
+  gone.topic = "gone";
+  gone.error = {ErrorCode::kUnknownTopicOrPartition, "topic gone: the cluster has no such topic"};
+
+  v1::DescribeOffsetsResponse out;
+  fillDescribeOffsets({orders, gone}, out);
+  ASSERT_EQ(out.topics_size(), 2);
+  ASSERT_EQ(out.topics(0).partitions_size(), 2);
+  const v1::PartitionOffsetInfo& first = out.topics(0).partitions(0);
+  EXPECT_EQ(first.earliest(), 3);
+  EXPECT_EQ(first.latest(), 9);
+  ASSERT_TRUE(first.has_committed());
+  EXPECT_EQ(first.committed(), 10);
+  EXPECT_EQ(first.committed_metadata(), "m");
+  ASSERT_TRUE(first.has_lag());
+  EXPECT_EQ(first.lag(), -1) << "a log truncated below the commit";
+  EXPECT_FALSE(first.has_error());
+  const v1::PartitionOffsetInfo& second = out.topics(0).partitions(1);
+  EXPECT_EQ(second.latest(), -1);
+  EXPECT_FALSE(second.has_committed());
+  EXPECT_FALSE(second.has_lag());
+  ASSERT_TRUE(second.has_error());
+  EXPECT_EQ(second.error().name(), "NOT_LEADER_OR_FOLLOWER");
+  EXPECT_EQ(second.error().message(), "topic orders partition 1: moved");
+  EXPECT_EQ(out.topics(1).topic(), "gone");
+  EXPECT_EQ(out.topics(1).partitions_size(), 0);
+  EXPECT_EQ(out.topics(1).error().code(), 3);
 }
 
 }  // namespace

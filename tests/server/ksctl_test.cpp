@@ -803,6 +803,11 @@ TEST_F(KsctlConsumeDaemonTest, ManualAckResumesExactlyAfterWhatWasPrinted) {
                           "--from-beginning", "--manual-ack", "-n", "4", "resume"});
   EXPECT_EQ(first.exit_code, kExitOk) << first.err;
   EXPECT_EQ(first.out, "r0\nr1\nr2\nr3\n");
+  KsctlRun offsets = ksctl({"--addr", address_, "offsets", "-g", "resume", "resume", "nowhere"});
+  EXPECT_EQ(offsets.exit_code, kExitOk) << offsets.err;
+  EXPECT_EQ(offsets.out,
+            "resume 0 earliest=0 latest=10 committed=4 lag=6\n"
+            "nowhere error=UNKNOWN_TOPIC_OR_PARTITION\n");
 
   // Without --from-beginning: a partition without a committed offset would start at the end.
   KsctlRun second = ksctl({"--addr", address_, "--timeout", "20", "consume", "-g", "resume",
@@ -811,6 +816,10 @@ TEST_F(KsctlConsumeDaemonTest, ManualAckResumesExactlyAfterWhatWasPrinted) {
   EXPECT_EQ(second.out, "r4\nr5\nr6\nr7\nr8\nr9\n");
   EXPECT_EQ(second.err, "");
   EXPECT_LT(second.took, 15s);
+  offsets = ksctl({"--addr", address_, "offsets", "-g", "resume", "resume"});
+  EXPECT_EQ(offsets.out, "resume 0 earliest=0 latest=10 committed=10 lag=0\n") << offsets.err;
+  offsets = ksctl({"--addr", address_, "offsets", "resume"});
+  EXPECT_EQ(offsets.out, "resume 0 earliest=0 latest=10\n") << offsets.err;
 }
 
 TEST_F(KsctlConsumeDaemonTest, UnknownClusterFails) {
@@ -882,6 +891,12 @@ TEST(KsctlUsageTest, Errors) {
       {{"consume", "-g", "g", "--bogus", "t"}, "ksctl: consume: unknown flag '--bogus'"},
       {{"consume", "-g", "g", "--from-beginning=1", "t"},
        "ksctl: consume: unknown flag '--from-beginning'"},
+      {{"offsets"}, "ksctl: offsets: missing TOPIC"},
+      {{"offsets", "-g", "g"}, "ksctl: offsets: missing TOPIC"},
+      {{"offsets", "t", "-g"}, "ksctl: offsets: missing value for -g"},
+      {{"offsets", "-g", "", "t"}, "ksctl: offsets: invalid value '' for -g"},
+      {{"offsets", "--lag", "t"}, "ksctl: offsets: unknown flag '--lag'"},
+      {{"offsets", ""}, "ksctl: offsets: invalid value '' for TOPIC"},
   };
   for (const auto& [args, message] : cases) {
     KsctlRun run = ksctl(args);

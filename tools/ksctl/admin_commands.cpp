@@ -82,4 +82,54 @@ int runTopics(CommandContext& context, std::span<const std::string_view> args) {
   return kExitOk;
 }
 
+int runOffsets(CommandContext& context, std::span<const std::string_view> args) {
+  constexpr std::string_view kCommand = "offsets";
+  v1::DescribeOffsetsRequest request;
+  request.set_cluster(context.cluster);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--read-committed") {
+      request.set_read_committed(true);
+    } else if (arg == "-g") {
+      auto value = takeFlagValue(args, i, arg);
+      if (!value) return context.usageError(kCommand, "missing value for -g");
+      if (value->empty()) {
+        return context.usageError(kCommand, invalidValue(arg, *value, "a group name"));
+      }
+      request.set_group(std::string(*value));
+    } else if (arg.size() > 1 && arg.starts_with("-")) {
+      return context.usageError(kCommand, "unknown flag '" + std::string(arg) + "'");
+    } else if (arg.empty()) {
+      return context.usageError(kCommand, "invalid value '' for TOPIC: expected a topic name");
+    } else {
+      request.add_topics(std::string(arg));
+    }
+  }
+  if (request.topics().empty()) return context.usageError(kCommand, "missing TOPIC");
+
+  auto stub = v1::Admin::NewStub(context.channel);
+  v1::DescribeOffsetsResponse response;
+  grpc::Status status = stub->DescribeOffsets(context.callContext().get(), request, &response);
+  if (!status.ok()) return context.rpcFailed(status);
+
+  const bool group = !request.group().empty();
+  for (const v1::TopicOffsets& topic : response.topics()) {
+    if (topic.has_error()) {
+      context.out << topic.topic() << " error=" << topic.error().name() << '\n';
+      continue;
+    }
+    for (const v1::PartitionOffsetInfo& p : topic.partitions()) {
+      context.out << topic.topic() << ' ' << p.partition() << " earliest=" << p.earliest()
+                  << " latest=" << p.latest();
+      if (group) {
+        context.out << " committed=" << (p.has_committed() ? std::to_string(p.committed()) : "-")
+                    << " lag=" << (p.has_lag() ? std::to_string(p.lag()) : "-");
+      }
+      if (p.has_error()) context.out << " error=" << p.error().name();
+      context.out << '\n';
+    }
+  }
+  return kExitOk;
+}
+
 }  // namespace kafka::ksctl

@@ -49,6 +49,7 @@ std::span<const Command> commands();
 // Commands, one function each (admin_commands.cpp).
 int runBrokers(CommandContext& context, std::span<const std::string_view> args);
 int runTopics(CommandContext& context, std::span<const std::string_view> args);
+int runOffsets(CommandContext& context, std::span<const std::string_view> args);
 // produce_command.cpp
 int runProduce(CommandContext& context, std::span<const std::string_view> args);
 // consume_command.cpp

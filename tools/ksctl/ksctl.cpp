@@ -32,6 +32,18 @@ const std::array kCommands = {
             "                  `partition=P leader=ID [epoch=E] replicas=IDS isr=IDS\n"
             "                  [offline=IDS] [error=CODE]` (IDS: comma-separated broker ids)\n",
             runTopics},
+    Command{"offsets", "[-g GROUP] [--read-committed] TOPIC...",
+            "show where partitions start and end, and a group's committed offsets and lag",
+            "Prints one line per partition, ordered by topic as given and then by partition:\n"
+            "`TOPIC PARTITION earliest=E latest=L`, where E is the first offset in the log and L\n"
+            "the offset the next record will get; then ` error=CODE` when a lookup failed (an\n"
+            "offset it could not learn is -1). A topic the cluster does not have prints\n"
+            "`TOPIC error=UNKNOWN_TOPIC_OR_PARTITION`. Reading offsets joins no group.\n"
+            "  -g GROUP          also print ` committed=C lag=N`: the group's committed offset\n"
+            "                    and L - C (`-` for both when the group has committed nothing)\n"
+            "  --read-committed  L is the last stable offset, as read_committed consumers see\n"
+            "                    it (default: the high watermark)\n",
+            runOffsets},
     Command{"produce", "[OPTIONS] TOPIC", "write stdin to TOPIC, one record per line",
             "Reads records from stdin, one per line, and streams them to TOPIC through the\n"
             "sidecar (Producer.ProduceStream). Only the newline is removed: an empty line is a\n"
