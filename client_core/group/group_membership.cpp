@@ -415,6 +415,19 @@ void GroupMembership::onJoin(uint64_t epoch, Result<protocol::JoinGroupResponse>
     busy_ = false;
     return step();
   }
+  if (code == ErrorCode::kInconsistentGroupProtocol) {
+    // The member's own settings are at fault, so the error names them: Kafka's text alone does
+    // not tell an application which setting to change.
+    std::string offered;
+    for (const std::string& name : config_.assignors) {
+      offered += (offered.empty() ? "" : ", ") + name;
+    }
+    return fail(Error{code, "group " + config_.group_id +
+                                ": the coordinator refused this member: none of its assignors (" +
+                                offered +
+                                ") is offered by every other member, or the group is not a "
+                                "consumer group"});
+  }
   if (code != ErrorCode::kNone) {
     return joinFailed(reactionTo(code), groupError(code), "JoinGroup");
   }
@@ -434,12 +447,13 @@ void GroupMembership::onJoin(uint64_t epoch, Result<protocol::JoinGroupResponse>
   last_heartbeat_ok_ = Clock::now();
   setState(State::kSyncing, leader_ ? "joined as the leader; assigning with " + protocol
                                     : "joined; waiting for the leader's assignment");
-  if (leader_) return assign(epoch, std::move(response.members));
+  if (leader_) return assign(epoch, std::move(response.members), response.skip_assignment);
   sync(epoch, {});
 }
 
 void GroupMembership::assign(uint64_t epoch,
-                             std::vector<protocol::JoinGroupResponse::Member> joined) {
+                             std::vector<protocol::JoinGroupResponse::Member> joined,
+                             bool skip_assignment) {
   std::vector<GroupMember> members;
   std::set<std::string> topics;
   for (auto& entry : joined) {
@@ -457,24 +471,34 @@ void GroupMembership::assign(uint64_t epoch,
     members.push_back(std::move(member));
   }
   std::vector<std::string> wanted(topics.begin(), topics.end());
-  if (wanted.empty()) return assignWith(epoch, members, {}, nullptr);
+  if (wanted.empty()) return assignWith(epoch, members, {}, nullptr, skip_assignment);
   cluster_->refreshMetadata(
-      wanted, guard([this, epoch, members = std::move(members),
-                     wanted](Result<MetadataPtr> result) mutable {
+      wanted, guard([this, epoch, members = std::move(members), wanted,
+                     skip_assignment](Result<MetadataPtr> result) mutable {
         if (epoch != flow_epoch_) return;
         MetadataPtr metadata = result.ok() ? *result : cluster_->metadata();
         if (!result.ok()) {
           KS_LOG(kWarn, "group",
                  describe() << ": assigning with older metadata: " << result.error().toString());
         }
-        assignWith(epoch, members, std::move(wanted), metadata.get());
+        assignWith(epoch, members, std::move(wanted), metadata.get(), skip_assignment);
       }));
 }
 
 void GroupMembership::assignWith(uint64_t epoch, const std::vector<GroupMember>& members,
-                                 std::vector<std::string> topics,
-                                 const MetadataSnapshot* metadata) {
+                                 std::vector<std::string> topics, const MetadataSnapshot* metadata,
+                                 bool skip_assignment) {
   PartitionCounts counts = countsOf(metadata, topics);
+  if (skip_assignment) {
+    // A static leader that rejoined a stable group (KIP-814): the coordinator keeps the group's
+    // assignment, but the leader still watches the partition counts of the group's topics.
+    KS_LOG(kInfo, "group",
+           describe() << ": the coordinator kept the group's assignment; watching the "
+                      << counts.size() << " topics of " << members.size() << " members");
+    leader_topics_ = std::move(topics);
+    leader_counts_ = std::move(counts);
+    return sync(epoch, {});
+  }
   // onJoin() made sure the coordinator chose one of our assignors, which validate() checked.
   const auto assignor = makeAssignor(protocol_name_);
   if (!assignor) {

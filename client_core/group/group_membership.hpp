@@ -191,9 +191,13 @@ class GroupMembership : public std::enable_shared_from_this<GroupMembership> {
   void prepareJoin();
   void join();
   void onJoin(uint64_t epoch, Result<protocol::JoinGroupResponse> result);
-  void assign(uint64_t epoch, std::vector<protocol::JoinGroupResponse::Member> members);
+  // The leader's part: assigns the members' partitions, or with `skip_assignment` (KIP-814)
+  // only watches their topics, then syncs.
+  void assign(uint64_t epoch, std::vector<protocol::JoinGroupResponse::Member> members,
+              bool skip_assignment);
   void assignWith(uint64_t epoch, const std::vector<GroupMember>& members,
-                  std::vector<std::string> topics, const MetadataSnapshot* metadata);
+                  std::vector<std::string> topics, const MetadataSnapshot* metadata,
+                  bool skip_assignment);
   void sync(uint64_t epoch, std::vector<protocol::SyncGroupRequest::Assignment> assignments);
   void onSync(uint64_t epoch, Result<protocol::SyncGroupResponse> result);
   void install(uint64_t epoch, std::vector<TopicPartition> assigned);
