@@ -238,6 +238,7 @@ grpc::Status resolveSpec(const v1::SessionSpec& in, const std::string& cluster_n
   }
   out.max_unacked =
       in.has_max_unacked_records() ? in.max_unacked_records() : kDefaultMaxUnackedRecords;
+  config.commit_metadata = in.commit_metadata();
   spec.set_max_unacked_records(static_cast<uint32_t>(out.max_unacked));
 
   // Durations: at least 1 ms when set.

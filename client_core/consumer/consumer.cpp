@@ -581,7 +581,9 @@ void Consumer::commitPartitions(
   for (const auto& partition : partitions) {
     PartitionState* state = find(partition);
     if (!state || !state->committable || state->committable == state->committed) continue;
-    offsets.push_back({.partition = partition, .offset = *state->committable, .metadata = {}});
+    offsets.push_back({.partition = partition,
+                       .offset = *state->committable,
+                       .metadata = config_.commit_metadata});
   }
   if (offsets.empty()) {
     return asio::post(strand_, [done = std::move(done)] {

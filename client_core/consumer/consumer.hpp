@@ -20,7 +20,10 @@
 //
 // Owned by shared_ptr (create()). The consumer, its group membership and its listener share one
 // strand (strand()); public methods must be called on it, and listener calls and completions
-// run on it.
+// run on it. Some run inside the call that caused them, so a listener must not assume it is
+// called from an empty stack: take() may call onEndOfPartition(), resume() may call
+// onRecordsAvailable(), and seek() calls `done` before returning for an offset target or a
+// partition that is not assigned.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

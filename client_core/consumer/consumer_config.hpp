@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "client_core/consumer/offset_lookup.hpp"
 #include "client_core/group/group_config.hpp"
@@ -33,6 +34,10 @@ struct ConsumerConfig {
   // interval. Offsets are also committed on revoke and on close, whatever this says.
   bool auto_commit = true;
   std::chrono::milliseconds auto_commit_interval{5'000};
+  // Stored with every offset this consumer commits (Kafka's commit metadata: who committed, or
+  // a checkpoint of the owner's own). Brokers refuse more than offset.metadata.max.bytes
+  // (4096 by default) with OFFSET_METADATA_TOO_LARGE, in the commit's results.
+  std::string commit_metadata;
 };
 
 }  // namespace kafka::consumer

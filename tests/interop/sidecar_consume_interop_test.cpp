@@ -340,7 +340,8 @@ class SidecarConsumeInteropTest : public ::testing::Test {
   }
 
   // The sidecar's Admin.DescribeOffsets answer for partitions 0 and 1 of `topic` and `group`, as
-  // "P committed=C lag=L\n" lines (`-` when absent).
+  // "P committed=C lag=L\n" lines (`-` when absent), with " metadata=M" before the newline when
+  // the commit has metadata.
   static std::string committedBySidecar(const std::string& group, const std::string& topic) {
     auto stub = v1::Admin::NewStub(
         grpc::CreateChannel(daemon_->grpcAddress(), grpc::InsecureChannelCredentials()));
@@ -359,7 +360,9 @@ class SidecarConsumeInteropTest : public ::testing::Test {
         EXPECT_FALSE(p.has_error()) << p.error().message();
         out += std::to_string(p.partition()) +
                " committed=" + (p.has_committed() ? std::to_string(p.committed()) : "-") +
-               " lag=" + (p.has_lag() ? std::to_string(p.lag()) : "-") + "\n";
+               " lag=" + (p.has_lag() ? std::to_string(p.lag()) : "-");
+        if (!p.committed_metadata().empty()) out += " metadata=" + p.committed_metadata();
+        out += "\n";
       }
     }
     return out;
@@ -457,7 +460,8 @@ TEST_F(SidecarConsumeInteropTest, AGroupMemberStartsWhereKafkaPythonCommitted) {
 }
 
 // Manual acks, out of order and with a gap, then Commit: kafka-python reads the offsets below
-// the first unacked record, before and after the session closes.
+// the first unacked record, before and after the session closes, and Admin.DescribeOffsets
+// reads them with the session's commit metadata.
 TEST_F(SidecarConsumeInteropTest, ManualAcksCommittedThroughTheSidecarAreReadByKafkaPython) {
   const std::string topic = "acked";
   const std::string group = "g-acked";
@@ -466,6 +470,7 @@ TEST_F(SidecarConsumeInteropTest, ManualAcksCommittedThroughTheSidecarAreReadByK
   produceWithPython(topic, 1, Compression::kZstd, pythonRecords(1));
   v1::SessionSpec spec = assignmentSpec(group, topic);
   spec.set_ack_mode(v1::ACK_MODE_MANUAL);
+  spec.set_commit_metadata("pod-7");
 
   SubscribeCall call(daemon_->grpcAddress(), spec);
   PartitionRecords got = call.readToEnds({{0, kRecords}, {1, kRecords}});
@@ -495,6 +500,9 @@ TEST_F(SidecarConsumeInteropTest, ManualAcksCommittedThroughTheSidecarAreReadByK
   }
   EXPECT_EQ(offsets, (std::map<int32_t, int64_t>{{0, 6}, {1, 100}}));
   EXPECT_EQ(committedByPython(group, topic), "0 6\n1 100\n");
+  EXPECT_EQ(committedBySidecar(group, topic),
+            "0 committed=6 lag=" + std::to_string(kRecords - 6) + " metadata=pod-7\n" +
+                "1 committed=100 lag=" + std::to_string(kRecords - 100) + " metadata=pod-7\n");
 
   grpc::Status status = call.close();
   EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
