@@ -48,6 +48,7 @@ BrokerConnection::BrokerConnection(asio::any_io_executor executor, std::string h
       label_(std::move(label)),
       socket_(strand_),
       writer_wake_(strand_),
+      reconnect_wait_(strand_),
       backoff_(config_.reconnect_backoff, config_.reconnect_backoff_max) {
   broker_versions_.fill({-1, -1});
 }
@@ -62,6 +63,7 @@ void BrokerConnection::close() {
     boost::system::error_code ignored;
     self->socket_.close(ignored);
     self->writer_wake_.cancel();
+    self->reconnect_wait_.cancel();
     self->failAll(Error{ErrorCode::kShuttingDown, self->label_ + ": connection closed"});
   });
 }
@@ -149,8 +151,8 @@ asio::awaitable<void> BrokerConnection::run() {
   while (!closed_ && !queue_.empty()) {
     if (backoff_.attempts() > 0) {
       setState(State::kBackoff);
-      asio::steady_timer wait(strand_, backoff_.next());
-      co_await wait.async_wait(kNoThrow);
+      reconnect_wait_.expires_after(backoff_.next());
+      co_await reconnect_wait_.async_wait(kNoThrow);
       if (closed_) break;
     }
     Result<void> up = co_await connect();

@@ -132,6 +132,7 @@ class BrokerConnection : public std::enable_shared_from_this<BrokerConnection> {
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer writer_wake_;
+  boost::asio::steady_timer reconnect_wait_;  // the backoff before a reconnect; close() ends it
   Backoff backoff_;
   std::atomic<State> state_{State::kIdle};
   std::atomic<uint64_t> connects_{0};

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/integration/fake_broker.hpp"
+#include "tests/integration/mock_cluster_process.hpp"
 
 namespace kafka::net {
 namespace {
@@ -283,8 +284,8 @@ TEST_F(BrokerConnectionTest, MalformedResponseIsAnErrorNamingTheField) {
     protocol::Writer w(frame);
     w.int32(12);
     w.int32(r.header.correlation_id);
-    w.int32(0);       // throttle (v3+) or broker count
-    w.int32(-5);      // a negative array count
+    w.int32(0);   // throttle (v3+) or broker count
+    w.int32(-5);  // a negative array count
     return Reply::raw(std::move(frame));
   });
   auto c = connect(fake.port());
@@ -312,6 +313,33 @@ TEST_F(BrokerConnectionTest, RefusedConnectFailsQuicklyAndCloseFailsTheRest) {
   auto closed = await(g);
   ASSERT_FALSE(closed.ok());
   EXPECT_EQ(closed.error().code, ErrorCode::kShuttingDown);
+}
+
+// A connection waiting out its reconnect backoff ends when closed, rather than holding itself
+// (and its executor) until the backoff is over.
+TEST_F(BrokerConnectionTest, CloseEndsAReconnectBackoff) {
+  uint16_t closed_port;
+  {
+    FakeBroker gone([](const FakeBroker::Request&) { return Reply::close(); });
+    closed_port = gone.port();
+  }
+  ConnectionConfig config;
+  config.reconnect_backoff = std::chrono::seconds(60);
+  config.reconnect_backoff_max = std::chrono::seconds(60);
+  auto c = BrokerConnection::create(io_.get_executor(), "127.0.0.1", closed_port, config, "test");
+  auto refused = send<protocol::MetadataApi>(c);
+  ASSERT_FALSE(await(refused).ok());
+  auto waiting = send<protocol::MetadataApi>(c);  // waits for the 60 s backoff
+  ASSERT_TRUE(
+      integration::waitUntil([&] { return c->state() == BrokerConnection::State::kBackoff; }));
+  c->close();
+  auto closed = await(waiting);
+  ASSERT_FALSE(closed.ok());
+  EXPECT_EQ(closed.error().code, ErrorCode::kShuttingDown);
+  std::weak_ptr<BrokerConnection> weak = c;
+  c.reset();
+  EXPECT_TRUE(integration::waitUntil([&] { return weak.expired(); }))
+      << "the connection still runs its backoff";
 }
 
 }  // namespace
