@@ -1,7 +1,13 @@
 #include "bench/bench_support.hpp"
 
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
 
@@ -13,6 +19,12 @@ constexpr size_t kVocabularyWords = 1000;
 constexpr size_t kRatioSampleBytes = 1024 * 1024;
 // Odd and large, so that consecutive records start far apart in the pool.
 constexpr uint64_t kOffsetStride = 2654435761u;
+
+std::string withTimeout(std::string verdict, bool timed_out) {
+  if (!timed_out) return verdict;
+  std::string error = "timed out after " + std::to_string(kRunTimeout.count()) + " s";
+  return verdict.empty() ? error : error + ": " + verdict;
+}
 
 }  // namespace
 
@@ -109,11 +121,65 @@ double ClientCpu::seconds() const {
   return total;
 }
 
+ConsumeTally::ConsumeTally(size_t records, int partitions)
+    : next_offset_(static_cast<size_t>(partitions), 0),
+      expected_(records),
+      tenth_(std::max<size_t>(1, records / 10)),
+      ninetieth_(std::max<size_t>(1, records * 9 / 10)) {}
+
+bool ConsumeTally::received(int32_t partition, int64_t offset) {
+  if (partition < 0 || static_cast<size_t>(partition) >= next_offset_.size()) {
+    ++unknown_partition_;
+    return false;
+  }
+  int64_t& next = next_offset_[static_cast<size_t>(partition)];
+  if (offset != next) {
+    if (out_of_order_++ == 0) {
+      first_problem_ = "partition " + std::to_string(partition) + ": offset " +
+                       std::to_string(offset) + " where " + std::to_string(next) + " was expected";
+    }
+    next = std::max(next, offset + 1);
+    return false;
+  }
+  next = offset + 1;
+  ++received_;
+  if (received_ == 1) first_at_ = Clock::now();
+  if (received_ == tenth_) tenth_at_ = Clock::now();
+  if (received_ == ninetieth_) ninetieth_at_ = Clock::now();
+  if (received_ != expected_) return false;
+  completed_at_ = Clock::now();
+  return true;
+}
+
+RunResult ConsumeTally::result(Clock::time_point start, bool timed_out) const {
+  using Seconds = std::chrono::duration<double>;
+  RunResult result;
+  result.error = withTimeout(verdict(), timed_out);
+  if (!result.error.empty()) return result;
+  result.seconds = Seconds(completed_at_ - start).count();
+  result.first_seconds = Seconds(first_at_ - start).count();
+  result.steady_seconds = Seconds(ninetieth_at_ - tenth_at_).count();
+  return result;
+}
+
+void ConsumeTally::failed(std::string_view error) {
+  if (first_problem_.empty()) first_problem_ = error;
+}
+
+std::string ConsumeTally::verdict() const {
+  if (complete() && out_of_order_ == 0 && unknown_partition_ == 0 && first_problem_.empty()) {
+    return {};
+  }
+  std::ostringstream out;
+  out << received_ << " of " << expected_ << " records received in order";
+  if (out_of_order_ != 0) out << ", " << out_of_order_ << " out of order";
+  if (unknown_partition_ != 0) out << ", " << unknown_partition_ << " from unknown partitions";
+  if (!first_problem_.empty()) out << " (first: " << first_problem_ << ")";
+  return out.str();
+}
+
 std::string runError(const DeliveryTally& tally, bool timed_out) {
-  std::string verdict = tally.verdict();
-  if (!timed_out) return verdict;
-  std::string error = "timed out after " + std::to_string(kRunTimeout.count()) + " s";
-  return verdict.empty() ? error : error + ": " + verdict;
+  return withTimeout(tally.verdict(), timed_out);
 }
 
 std::vector<std::string> splitList(std::string_view text) {
@@ -125,6 +191,207 @@ std::vector<std::string> splitList(std::string_view text) {
     if (comma == std::string_view::npos) return out;
     start = comma + 1;
   }
+}
+
+const std::string_view kOptionsHelp =
+    R"(  --records-scale X   multiply every workload's record count by X (default 1; e.g. 0.01)
+  --only NAMES        comma-separated workloads: 100B-none, 100B-lz4, 1KiB-none, 1KiB-lz4,
+                      or a size (100B, 1KiB) for both codecs (default: all)
+  --clients NAMES     comma-separated: librdkafka, client_core, sidecar (default: all)
+  --repeat N          run each workload N times per client, interleaved; report medians
+                      (default 1)
+  --partitions N      partitions of each topic (default 64)
+  --brokers N         brokers in the mock cluster (default 3)
+  --threads N         I/O threads of client_core and of the sidecar daemon (default 2)
+  --help              show this text
+)";
+
+namespace {
+
+std::vector<Workload> allWorkloads(double scale) {
+  auto scaled = [scale](size_t records) {
+    return std::max<size_t>(1, static_cast<size_t>(static_cast<double>(records) * scale));
+  };
+  using record::Compression;
+  return {{"100B-none", scaled(1'000'000), 100, Compression::kNone},
+          {"100B-lz4", scaled(1'000'000), 100, Compression::kLz4},
+          {"1KiB-none", scaled(200'000), 1024, Compression::kNone},
+          {"1KiB-lz4", scaled(200'000), 1024, Compression::kLz4}};
+}
+
+bool selected(const Workload& workload, const std::vector<std::string>& only) {
+  if (only.empty()) return true;
+  return std::any_of(only.begin(), only.end(), [&](const std::string& name) {
+    return workload.name == name || workload.name.starts_with(name + "-");
+  });
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+std::string today() {
+  std::time_t now = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", std::localtime(&now));
+  return text;
+}
+
+}  // namespace
+
+std::optional<Options> parseOptions(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view flag = argv[i];
+    if (flag == "--help") return std::nullopt;
+    if (i + 1 == argc) throw UsageError{std::string(flag) + " needs a value, or is unknown"};
+    std::string_view value = argv[++i];
+    if (flag == "--records-scale") {
+      options.records_scale = parseNumber(flag, value, 1e-6, 100.0);
+    } else if (flag == "--only") {
+      options.only = splitList(value);
+      const std::vector<Workload> workloads = allWorkloads(1);
+      for (const auto& name : options.only) {
+        bool known = std::any_of(workloads.begin(), workloads.end(),
+                                 [&](const Workload& w) { return selected(w, {name}); });
+        if (!known) throw UsageError{"--only: no workload is called '" + name + "'"};
+      }
+    } else if (flag == "--clients") {
+      options.clients = splitList(value);
+      for (const auto& name : options.clients) {
+        if (std::find(std::begin(kAllClients), std::end(kAllClients), name) ==
+            std::end(kAllClients)) {
+          throw UsageError{"--clients: no client is called '" + name + "'"};
+        }
+      }
+    } else if (flag == "--repeat") {
+      options.repeat = parseNumber(flag, value, 1, 100);
+    } else if (flag == "--partitions") {
+      options.partitions = parseNumber(flag, value, 1, 10'000);
+    } else if (flag == "--brokers") {
+      options.brokers = parseNumber(flag, value, 1, 64);
+    } else if (flag == "--threads") {
+      options.threads = parseNumber(flag, value, 1u, 64u);
+    } else {
+      throw UsageError{"unknown option " + std::string(flag)};
+    }
+  }
+  return options;
+}
+
+std::vector<Workload> selectedWorkloads(const Options& options) {
+  std::vector<Workload> workloads;
+  for (auto& workload : allWorkloads(options.records_scale)) {
+    if (selected(workload, options.only)) workloads.push_back(std::move(workload));
+  }
+  return workloads;
+}
+
+std::map<size_t, Payloads> makePayloads(const std::vector<Workload>& workloads) {
+  std::map<size_t, Payloads> payloads;
+  for (const auto& workload : workloads) {
+    payloads.try_emplace(workload.record_bytes, workload.record_bytes);
+  }
+  return payloads;
+}
+
+bool noteRun(const Workload& workload, int rep, std::string_view client, const RunResult& result,
+             double cpu_seconds, Samples& samples) {
+  std::cerr << "  " << workload.name << " run " << rep << " " << client << ": ";
+  if (!result.error.empty()) {
+    std::cerr << "FAILED: " << result.error << "\n";
+    return false;
+  }
+  std::cerr << fixed(result.seconds, 3) << " s, "
+            << fixed(static_cast<double>(workload.records) / result.seconds, 0) << " records/s, "
+            << fixed(cpu_seconds, 3) << " s of CPU\n";
+  samples.seconds.push_back(result.seconds);
+  samples.cpu_seconds.push_back(cpu_seconds);
+  if (result.steady_seconds > 0) {
+    samples.first_seconds.push_back(result.first_seconds);
+    samples.steady_seconds.push_back(result.steady_seconds);
+  }
+  return true;
+}
+
+void printPreamble(std::string_view program, const Options& options, const ClientCpu& cpu,
+                   const std::map<size_t, Payloads>& payloads) {
+  std::cout << program << " " << today() << ": " << std::thread::hardware_concurrency()
+            << " hardware threads, librdkafka " << rd_kafka_version_str() << ", mock cluster of "
+            << options.brokers << " brokers, " << options.partitions << " partitions per topic, "
+            << options.threads << " I/O threads, " << options.repeat << " run(s) each"
+            << (options.repeat > 1 ? " (medians)" : "") << "\n"
+            << "CPU: of this process " << (cpu.excludesMock() ? "but" : "AND")
+            << " the mock's thread, over the whole run (client set-up and warm-up included)\n";
+  for (const auto& [bytes, values] : payloads) {
+    std::cout << "values of " << bytes << " B: lz4 compresses them to "
+              << fixed(100 * values.lz4Ratio(), 0) << " %\n";
+  }
+  std::cout << std::flush;
+}
+
+void printTable(const std::vector<Workload>& workloads, const std::vector<std::string>& clients,
+                const std::vector<std::vector<Samples>>& samples, std::string_view targets) {
+  std::printf("\n%-12s %-8s %-5s %8s %10s %7s %13s %9s\n", "client", "workload", "codec", "records",
+              "records/s", "MB/s", "vs librdkafka", "CPU us/rec");
+  for (size_t w = 0; w < workloads.size(); ++w) {
+    const Workload& workload = workloads[w];
+    const auto records = static_cast<double>(workload.records);
+    std::optional<double> baseline_rate;
+    for (size_t c = 0; c < clients.size(); ++c) {
+      if (clients[c] == "librdkafka" && !samples[w][c].seconds.empty()) {
+        baseline_rate = records / median(samples[w][c].seconds);
+      }
+    }
+    for (size_t c = 0; c < clients.size(); ++c) {
+      if (samples[w][c].seconds.empty()) continue;
+      const double rate = records / median(samples[w][c].seconds);
+      const std::string size = workload.name.substr(0, workload.name.find('-'));
+      const std::string ratio = baseline_rate ? fixed(rate / *baseline_rate, 2) + "x" : "-";
+      std::printf("%-12s %-8s %-5s %8zu %10.0f %7.1f %13s %9.2f\n", clients[c].c_str(),
+                  size.c_str(), std::string(record::compressionName(workload.codec)).c_str(),
+                  workload.records, rate, rate * static_cast<double>(workload.record_bytes) / 1e6,
+                  ratio.c_str(), median(samples[w][c].cpu_seconds) * 1e6 / records);
+    }
+  }
+  std::printf("%s\n", std::string(targets).c_str());
+
+  bool steady = false;
+  for (const auto& row : samples) {
+    for (const Samples& s : row) steady |= !s.steady_seconds.empty();
+  }
+  if (!steady) return;
+  std::printf("\nsteady rate (from 10 %% to 90 %% of the records) and time to the first record:\n");
+  std::printf("%-12s %-8s %-5s %10s %7s %13s %9s\n", "client", "workload", "codec", "records/s",
+              "MB/s", "vs librdkafka", "first ms");
+  for (size_t w = 0; w < workloads.size(); ++w) {
+    const Workload& workload = workloads[w];
+    const double records = static_cast<double>(workload.records) * 0.8;
+    std::optional<double> baseline_rate;
+    for (size_t c = 0; c < clients.size(); ++c) {
+      if (clients[c] == "librdkafka" && !samples[w][c].steady_seconds.empty()) {
+        baseline_rate = records / median(samples[w][c].steady_seconds);
+      }
+    }
+    for (size_t c = 0; c < clients.size(); ++c) {
+      if (samples[w][c].steady_seconds.empty()) continue;
+      const double rate = records / median(samples[w][c].steady_seconds);
+      const std::string size = workload.name.substr(0, workload.name.find('-'));
+      const std::string ratio = baseline_rate ? fixed(rate / *baseline_rate, 2) + "x" : "-";
+      std::printf("%-12s %-8s %-5s %10.0f %7.1f %13s %9.0f\n", clients[c].c_str(), size.c_str(),
+                  std::string(record::compressionName(workload.codec)).c_str(), rate,
+                  rate * static_cast<double>(workload.record_bytes) / 1e6, ratio.c_str(),
+                  median(samples[w][c].first_seconds) * 1e3);
+    }
+  }
+}
+
+std::string fixed(double value, int decimals) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
 }
 
 }  // namespace kafka::bench

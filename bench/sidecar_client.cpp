@@ -6,13 +6,12 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
-#include <stdexcept>
 #include <thread>
 #include <utility>
 
 #include "bench/clients.hpp"
+#include "bench/sidecar_daemon.hpp"
 #include "kafka/sidecar/v1/producer.grpc.pb.h"
-#include "server/daemon.hpp"
 
 namespace kafka::bench {
 namespace {
@@ -20,7 +19,6 @@ namespace {
 namespace v1 = sidecar::v1;
 
 constexpr size_t kRecordsPerMessage = 1000;
-constexpr std::chrono::seconds kReadyTimeout{30};
 
 v1::Compression protoCompression(record::Compression codec) {
   switch (codec) {
@@ -57,31 +55,10 @@ void readAcks(grpc::ClientReaderWriter<v1::ProduceStreamRequest, v1::ProduceStre
 
 class SidecarClient : public BenchClient {
  public:
-  SidecarClient(std::string bootstraps, unsigned io_threads) {
-    sidecar::DaemonConfig config;
-    config.bootstrap_servers = splitList(bootstraps);
-    config.grpc_listen = "127.0.0.1:0";
-    config.http_listen = {"127.0.0.1", 0};
-    config.client_id = "produce-bench";
-    config.threads = io_threads;
-    daemon_ =
-        std::make_unique<sidecar::Daemon>(std::move(config), sidecar::Daemon::Signals::kIgnore);
-    daemon_->start();
-    const auto deadline = Clock::now() + kReadyTimeout;
-    while (!daemon_->readiness().ready) {
-      if (Clock::now() > deadline) {
-        throw std::runtime_error("sidecar: " + daemon_->readiness().reason);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    stub_ = v1::Producer::NewStub(
-        grpc::CreateChannel(daemon_->grpcAddress(), grpc::InsecureChannelCredentials()));
-  }
-
-  ~SidecarClient() override {
-    daemon_->requestStop();
-    daemon_->wait();
-  }
+  SidecarClient(const std::string& bootstraps, unsigned io_threads)
+      : daemon_(bootstraps, io_threads, "produce-bench"),
+        stub_(v1::Producer::NewStub(
+            grpc::CreateChannel(daemon_.grpcAddress(), grpc::InsecureChannelCredentials()))) {}
 
   std::string_view name() const override { return "sidecar"; }
 
@@ -136,14 +113,14 @@ class SidecarClient : public BenchClient {
     return runError(tally, false);
   }
 
-  std::unique_ptr<sidecar::Daemon> daemon_;
+  SidecarDaemon daemon_;
   std::unique_ptr<v1::Producer::Stub> stub_;
 };
 
 }  // namespace
 
 std::unique_ptr<BenchClient> makeSidecarClient(std::string bootstraps, unsigned io_threads) {
-  return std::make_unique<SidecarClient>(std::move(bootstraps), io_threads);
+  return std::make_unique<SidecarClient>(bootstraps, io_threads);
 }
 
 }  // namespace kafka::bench

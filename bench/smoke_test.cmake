@@ -1,12 +1,14 @@
-# Runs produce_bench on a few thousand records and checks that it exits 0 and prints a result
-# line for every client. Invoked by ctest as `cmake -DBENCH=path -P smoke_test.cmake`.
+# Runs a benchmark program (produce_bench or consume_bench) on a few thousand records and checks
+# that it exits 0 (every record delivered, or received, exactly once) and prints a result line
+# for every client and workload. Invoked by ctest as `cmake -DBENCH=path -P smoke_test.cmake`.
 execute_process(
   COMMAND ${BENCH} --records-scale 0.005 --partitions 8
   RESULT_VARIABLE exit_code
   OUTPUT_VARIABLE out
   ERROR_VARIABLE err)
+get_filename_component(program ${BENCH} NAME)
 if(NOT exit_code EQUAL 0)
-  message(FATAL_ERROR "produce_bench exited with ${exit_code}\n${out}\n${err}")
+  message(FATAL_ERROR "${program} exited with ${exit_code}\n${out}\n${err}")
 endif()
 foreach(client librdkafka client_core sidecar)
   foreach(workload "100B +none" "100B +lz4" "1KiB +none" "1KiB +lz4")
