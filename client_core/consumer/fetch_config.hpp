@@ -11,6 +11,10 @@ namespace kafka::consumer {
 struct FetchConfig {
   // fetch.max.wait.ms: how long a broker may hold a Fetch that has less than min_bytes for it.
   std::chrono::milliseconds max_wait{500};
+  // How long a broker may hold a Fetch while partitions it answered with records have not been
+  // asked for again (for at most max_wait): their consumers are about to ask, from offsets that
+  // have records, and a Fetch held for max_wait would keep those wants waiting behind it.
+  std::chrono::milliseconds busy_max_wait{10};
   // fetch.min.bytes
   int32_t min_bytes = 1;
   // fetch.max.bytes: the most one Fetch response may carry (a first batch larger than this is

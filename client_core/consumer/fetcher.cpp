@@ -44,6 +44,8 @@ struct Fetcher::Loop {
   net::Backoff backoff;      // after failed requests and retriable errors
   Clock::time_point resume_at{};
   size_t rotation = 0;
+  // Partitions answered with records and not wanted again since (when they were answered).
+  std::map<TopicPartition, Clock::time_point> lent;
 };
 
 // One Fetch request in flight: which want each partition is for.
@@ -194,7 +196,9 @@ std::optional<Error> Fetcher::route(Ticket ticket, Want& want, const MetadataSna
   }
   const LoopKey key{leader, want.position.isolation};
   ensureLoop(key);
-  loops_.at(key)->wants.insert(ticket);
+  Loop& loop = *loops_.at(key);
+  loop.wants.insert(ticket);
+  loop.lent.erase(tp);
   return std::nullopt;
 }
 
@@ -285,7 +289,7 @@ asio::awaitable<void> Fetcher::fetchFrom(const LoopKey& key, Loop& loop,
 
   const MetadataPtr metadata = cluster_->metadata();
   protocol::FetchRequest request;
-  request.max_wait_ms = static_cast<int32_t>(config_.max_wait.count());
+  request.max_wait_ms = static_cast<int32_t>(maxWait(loop).count());
   request.min_bytes = config_.min_bytes;
   request.max_bytes = config_.max_bytes;
   request.isolation_level = static_cast<int8_t>(key.second);
@@ -439,6 +443,7 @@ void Fetcher::onResponse(const LoopKey& key, Loop& loop, const Round& round,
                             ? protocol::Records::copyOf(records.data)
                             : records;
       fetched.lease = lease(fetched.records.data.size());
+      loop.lent[tp] = now;
     }
     answer(sent.ticket, std::move(fetched));
   }
@@ -455,6 +460,12 @@ void Fetcher::onResponse(const LoopKey& key, Loop& loop, const Round& round,
     loop.backoff.reset();
   }
   if (!stale_topics.empty()) requestRefresh(std::move(stale_topics));
+}
+
+std::chrono::milliseconds Fetcher::maxWait(Loop& loop) const {
+  const auto expired = Clock::now() - config_.max_wait;
+  std::erase_if(loop.lent, [&](const auto& entry) { return entry.second <= expired; });
+  return loop.lent.empty() ? config_.max_wait : std::min(config_.max_wait, config_.busy_max_wait);
 }
 
 void Fetcher::answer(Ticket ticket, FetchedPartition fetched) {

@@ -16,6 +16,9 @@
 //   and errors fatal to the request.
 // - A partition wanted twice (two consumers, e.g. two groups) goes into the next round.
 // - Partitions are rotated between rounds, so that max_bytes never starves the same ones.
+// - A broker may hold a Fetch for max_wait when it has nothing for it, and wants that arrive
+//   meanwhile wait for the next round. While partitions just answered with records are out with
+//   their consumers, whose next wants will find records, Fetches wait busy_max_wait at most.
 // - Bytes handed out are counted until the answer's lease is released; while the total reaches
 //   max_buffered_bytes, no Fetch is sent. An answer's records point into the response frame
 //   when they are most of it, and are copied out otherwise, so that a slow consumer holding a
@@ -145,6 +148,9 @@ class Fetcher : public std::enable_shared_from_this<Fetcher> {
                                          std::vector<Ticket> tickets);
   void onResponse(const LoopKey& key, Loop& loop, const Round& round,
                   Result<protocol::FetchResponse> result);
+  // The MaxWait of the loop's next request: busy_max_wait while partitions it answered with
+  // records may be asked for again soon, else max_wait.
+  std::chrono::milliseconds maxWait(Loop& loop) const;
   void answer(Ticket ticket, FetchedPartition fetched);
   void answerError(Ticket ticket, Error error);
   void requestRefresh(std::set<std::string> topics);
