@@ -297,8 +297,16 @@ std::map<size_t, Payloads> makePayloads(const std::vector<Workload>& workloads) 
   return payloads;
 }
 
-bool noteRun(const Workload& workload, int rep, std::string_view client, const RunResult& result,
-             double cpu_seconds, Samples& samples) {
+bool measureRun(const ClientCpu& cpu, const Workload& workload, int rep, std::string_view client,
+                const std::function<RunResult()>& run, Samples& samples) {
+  RunResult result;
+  const double cpu_before = cpu.seconds();
+  try {
+    result = run();
+  } catch (const std::exception& e) {
+    result.error = e.what();
+  }
+  const double cpu_seconds = cpu.seconds() - cpu_before;
   std::cerr << "  " << workload.name << " run " << rep << " " << client << ": ";
   if (!result.error.empty()) {
     std::cerr << "FAILED: " << result.error << "\n";

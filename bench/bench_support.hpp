@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -264,10 +265,11 @@ struct Samples {
   std::vector<double> steady_seconds;  // consume runs only
 };
 
-// Prints to stderr how run `rep` of `workload` by `client` went and, when it succeeded, adds it to
-// `samples`. Returns false when it failed.
-bool noteRun(const Workload& workload, int rep, std::string_view client, const RunResult& result,
-             double cpu_seconds, Samples& samples);
+// Runs run `rep` of `workload` by `client` (an exception is a failed run), prints to stderr how
+// it went and, when it succeeded, adds it and the CPU time it took to `samples`. Returns false
+// when it failed.
+bool measureRun(const ClientCpu& cpu, const Workload& workload, int rep, std::string_view client,
+                const std::function<RunResult()>& run, Samples& samples);
 
 // The record values of each record size of `workloads`.
 std::map<size_t, Payloads> makePayloads(const std::vector<Workload>& workloads);

@@ -101,15 +101,12 @@ int runBenchmark(const Options& options, std::chrono::milliseconds fetch_wait) {
       for (size_t c = 0; c < clients.size(); ++c) {
         const std::string group = "consume-bench-" + std::string(clients[c]->name()) + "-" +
                                   workload.name + "-" + std::to_string(rep);
-        RunResult result;
-        const double cpu_before = cpu.seconds();
-        try {
-          result = clients[c]->run({workload, topic, options.partitions, group});
-        } catch (const std::exception& e) {
-          result.error = e.what();
-        }
-        all_ok &= noteRun(workload, rep, clients[c]->name(), result, cpu.seconds() - cpu_before,
-                          samples[w][c]);
+        all_ok &= measureRun(
+            cpu, workload, rep, clients[c]->name(),
+            [&] {
+              return clients[c]->run({workload, topic, options.partitions, group});
+            },
+            samples[w][c]);
       }
     }
   }

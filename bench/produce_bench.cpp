@@ -54,16 +54,13 @@ int runBenchmark(const Options& options) {
       for (size_t c = 0; c < clients.size(); ++c) {
         std::string topic = "bench-" + std::string(clients[c]->name()) + "-" + workload.name + "-" +
                             std::to_string(rep);
-        RunResult result;
-        const double cpu_before = cpu.seconds();
-        try {
-          cluster.createTopic(topic, options.partitions);
-          result = clients[c]->run({workload, payloads.at(workload.record_bytes), topic});
-        } catch (const std::exception& e) {
-          result.error = e.what();
-        }
-        all_ok &= noteRun(workload, rep, clients[c]->name(), result, cpu.seconds() - cpu_before,
-                          samples[w][c]);
+        all_ok &= measureRun(
+            cpu, workload, rep, clients[c]->name(),
+            [&] {
+              cluster.createTopic(topic, options.partitions);
+              return clients[c]->run({workload, payloads.at(workload.record_bytes), topic});
+            },
+            samples[w][c]);
       }
     }
   }

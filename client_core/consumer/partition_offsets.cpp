@@ -162,15 +162,15 @@ class OffsetsDescription : public std::enable_shared_from_this<OffsetsDescriptio
 void describeOffsets(boost::asio::any_io_executor executor, const std::shared_ptr<Cluster>& cluster,
                      OffsetsQuery query,
                      std::function<void(Result<std::vector<TopicOffsets>>)> done) {
-  Error invalid{ErrorCode::kInvalidArgument, {}};
-  if (query.topics.empty()) invalid.message = "no topics to describe";
+  std::optional<std::string> problem;
+  if (query.topics.empty()) problem = "no topics to describe";
   for (const std::string& topic : query.topics) {
-    if (!invalid.message.empty()) break;
-    if (auto problem = topicNameProblem(topic)) invalid.message = *problem;
+    if (!problem) problem = topicNameProblem(topic);
   }
-  if (!invalid.message.empty()) {
-    boost::asio::post(executor,
-                      [done = std::move(done), invalid = std::move(invalid)] { done(invalid); });
+  if (problem) {
+    boost::asio::post(executor, [done = std::move(done), problem = std::move(*problem)] {
+      done(Error{ErrorCode::kInvalidArgument, problem});
+    });
     return;
   }
   std::make_shared<OffsetsDescription>(std::move(executor), cluster, std::move(query),

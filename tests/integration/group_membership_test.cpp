@@ -6,16 +6,9 @@
 // members use a 3 s session: each rebalance costs about 2 s.
 #include "client_core/group/group_membership.hpp"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/asio/post.hpp>
-#include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
@@ -25,6 +18,7 @@
 
 #include "tests/integration/io_threads.hpp"
 #include "tests/integration/mock_cluster_process.hpp"
+#include "tests/integration/python_group_member.hpp"
 
 extern char** environ;
 
@@ -564,93 +558,6 @@ TEST_F(GroupMembershipTest, CoordinatorErrorsAreSurvived) {
   EXPECT_FALSE(a->listener().fatal().has_value());
 }
 
-// /usr/bin/python3 running kafka_python_group_member.py, with its stdin and stdout on pipes; its
-// stderr is the test's. Killed (by its pid) if it has not exited a few seconds after stdin closes.
-class PythonMember {
- public:
-  explicit PythonMember(const std::vector<std::string>& args) {
-    int in[2];
-    int out[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    std::vector<std::string> words{"/usr/bin/python3", script().string()};
-    words.insert(words.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& word : words) argv.push_back(word.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(in[0]);
-    ::close(out[1]);
-    stdin_ = in[1];
-    stdout_ = out[0];
-    signal(SIGPIPE, SIG_IGN);
-  }
-  ~PythonMember() {
-    if (stdin_ >= 0) ::close(stdin_);
-    if (stdout_ >= 0) ::close(stdout_);
-    if (pid_ <= 0) return;
-    for (int i = 0; i < 500 && waitpid(pid_, nullptr, WNOHANG) == 0; ++i) usleep(10'000);
-    if (waitpid(pid_, nullptr, WNOHANG) == 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  PythonMember(const PythonMember&) = delete;
-  PythonMember& operator=(const PythonMember&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  void send(const std::string& line) {
-    const std::string text = line + "\n";
-    ASSERT_EQ(::write(stdin_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
-  }
-  // The next line of output, or nullopt if none comes within `timeout`.
-  std::optional<std::string> line(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-      if (auto end = buffered_.find('\n'); end != std::string::npos) {
-        std::string text = buffered_.substr(0, end);
-        buffered_.erase(0, end + 1);
-        return text;
-      }
-      const auto left =
-          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      pollfd fd{stdout_, POLLIN, 0};
-      if (poll(&fd, 1, static_cast<int>(std::max(left, 0ms).count())) <= 0) {
-        if (left <= 0ms) return std::nullopt;
-        continue;
-      }
-      char chunk[4096];
-      const ssize_t n = ::read(stdout_, chunk, sizeof chunk);
-      if (n <= 0) return std::nullopt;
-      buffered_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-  // The first line starting with `prefix` within `timeout`, skipping the others.
-  std::optional<std::string> lineStarting(std::string_view prefix,
-                                          std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (auto text = line(std::chrono::duration_cast<std::chrono::milliseconds>(
-               deadline - std::chrono::steady_clock::now()))) {
-      if (text->starts_with(prefix)) return text;
-    }
-    return std::nullopt;
-  }
-
- private:
-  static std::filesystem::path script() {
-    return std::filesystem::path(__FILE__).parent_path() / "kafka_python_group_member.py";
-  }
-
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  int stdout_ = -1;
-  std::string buffered_;
-};
-
 // "assigned orders:0,orders:2" -> {orders-0, orders-2}; "revoked" alone -> {}
 Partitions parsePartitions(const std::string& line) {
   Partitions out;
@@ -675,8 +582,9 @@ TEST_F(GroupMembershipTest, SharesAGroupWithKafkaPython) {
   auto ours = member("ours", groupConfig("mixed", {"range", "cooperative-sticky"}));
   ours->subscribe({{"orders"}, ""});
   std::this_thread::sleep_for(500ms);
-  PythonMember peer({bootstrap(), "mixed", "orders", std::to_string(kSession.count()),
-                     std::to_string(kHeartbeat.count())});
+  integration::PythonGroupMember peer({bootstrap(), "mixed", "orders",
+                                       std::to_string(kSession.count()),
+                                       std::to_string(kHeartbeat.count())});
   ASSERT_TRUE(peer.started());
 
   // kafka-python reports what it owns. It says it gives partitions up before it rejoins, so before
@@ -710,13 +618,14 @@ TEST_F(GroupMembershipTest, SharesAGroupWithKafkaPython) {
   auto committed = ours->commit({offsetAt(mine.topic, mine.partition, 31, "from-the-sidecar")});
   ASSERT_TRUE(committed.ok());
   ASSERT_EQ((*committed)[0].error.code, ErrorCode::kNone) << (*committed)[0].error.toString();
-  peer.send("committed orders " + std::to_string(mine.partition));
+  ASSERT_TRUE(peer.send("committed orders " + std::to_string(mine.partition)));
   EXPECT_EQ(peer.lineStarting("offset", 20s),
             "offset orders " + std::to_string(mine.partition) + " 31 from-the-sidecar");
 
   // kafka-python's commit, read by ours.
   const TopicPartition peers = *theirs.begin();
-  peer.send("commit orders " + std::to_string(peers.partition) + " 17 from-kafka-python");
+  ASSERT_TRUE(
+      peer.send("commit orders " + std::to_string(peers.partition) + " 17 from-kafka-python"));
   ASSERT_EQ(peer.lineStarting("committed", 20s), "committed");
   auto fetched = ours->fetch({peers});
   ASSERT_TRUE(fetched.ok());
@@ -724,7 +633,7 @@ TEST_F(GroupMembershipTest, SharesAGroupWithKafkaPython) {
   EXPECT_EQ((*fetched)[0].metadata, "from-kafka-python");
 
   // kafka-python leaves; ours takes everything.
-  peer.send("quit");
+  ASSERT_TRUE(peer.send("quit"));
   EXPECT_EQ(peer.lineStarting("closed", 20s), "closed");
   EXPECT_TRUE(integration::waitUntil([&] { return ours->stableWith(orders); }, kRebalanceWait));
   EXPECT_EQ(ours->listener().owned(), orders);

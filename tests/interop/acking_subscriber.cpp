@@ -443,6 +443,21 @@ std::map<int32_t, int64_t> committedByKafkaPython(const std::string& bootstrap,
   return out;
 }
 
+void expectNoViolations(const DeliveryLedger& ledger) {
+  for (const std::string& violation : ledger.violations()) ADD_FAILURE() << violation;
+}
+
+void expectAllCommittedAt(const std::string& bootstrap, const std::string& group,
+                          const std::string& topic, int32_t partitions, int64_t end) {
+  const auto committed = committedByKafkaPython(bootstrap, group, topic, partitions);
+  for (int32_t partition = 0; partition < partitions; ++partition) {
+    const auto found = committed.find(partition);
+    EXPECT_TRUE(found != committed.end() && found->second == end)
+        << "partition " << partition << " committed at "
+        << (found == committed.end() ? "?" : std::to_string(found->second));
+  }
+}
+
 v1::SessionSpec manualAckSpec(const std::string& group, const std::string& topic,
                               std::chrono::milliseconds session_timeout) {
   v1::SessionSpec spec;

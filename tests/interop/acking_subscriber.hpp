@@ -186,6 +186,13 @@ std::map<int32_t, int64_t> committedByKafkaPython(const std::string& bootstrap,
                                                   const std::string& group,
                                                   const std::string& topic, int32_t partitions);
 
+// Fails the test once for each of the ledger's violations.
+void expectNoViolations(const DeliveryLedger& ledger);
+// Expects kafka-python to read `end` as the committed offset of every partition
+// 0..partitions-1 of `topic` in `group`.
+void expectAllCommittedAt(const std::string& bootstrap, const std::string& group,
+                          const std::string& topic, int32_t partitions, int64_t end);
+
 // A SessionSpec for member sessions of `group` reading `topic` from the start with manual acks,
 // the range assignor first, and `session_timeout`.
 v1::SessionSpec manualAckSpec(const std::string& group, const std::string& topic,

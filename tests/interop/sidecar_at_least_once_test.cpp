@@ -49,20 +49,6 @@ class SidecarAtLeastOnceTest : public integration::MockClusterTest {
     return waitUntil([&] { return ledger.totalDeliveries() >= count; }, kConsumeWait);
   }
 
-  void expectNoViolations(const DeliveryLedger& ledger) {
-    for (const std::string& violation : ledger.violations()) ADD_FAILURE() << violation;
-  }
-
-  void expectAllCommittedAt(const std::string& group, const std::string& topic, int64_t end) {
-    const auto committed = committedByKafkaPython(bootstrap(), group, topic, kPartitions);
-    for (int32_t partition = 0; partition < kPartitions; ++partition) {
-      const auto found = committed.find(partition);
-      EXPECT_TRUE(found != committed.end() && found->second == end)
-          << "partition " << partition << " committed at "
-          << (found == committed.end() ? "?" : std::to_string(found->second));
-    }
-  }
-
   static void report(const char* test, const DeliveryLedger& ledger, int64_t records) {
     std::cout << test << ": " << ledger.totalDeliveries() << " deliveries of " << total(records)
               << " records, " << ledger.duplicates().size() << " delivered more than once\n";
@@ -116,7 +102,7 @@ TEST_F(SidecarAtLeastOnceTest, ACutStreamRedeliversExactlyWhatWasNotAcked) {
   for (const auto& [position, times] : ledger.duplicates()) duplicated.insert(position);
   EXPECT_EQ(duplicated, held_at_cuts);
   EXPECT_FALSE(held_at_cuts.empty());
-  expectAllCommittedAt(group, topic, kRecords);
+  expectAllCommittedAt(bootstrap(), group, topic, kPartitions, kRecords);
   report("cut", ledger, kRecords);
   EXPECT_EQ(daemon.stop(), std::optional<int>(0));
 }
@@ -182,7 +168,7 @@ TEST_F(SidecarAtLeastOnceTest, ADaemonKilledMidwayLosesNothingAndRepeatsOnlyUnco
     EXPECT_GE(position.second, at_kill.at(position.first))
         << "partition " << position.first << " offset " << position.second;
   }
-  expectAllCommittedAt(group, topic, kRecords);
+  expectAllCommittedAt(bootstrap(), group, topic, kPartitions, kRecords);
   report("killed", ledger, kRecords);
   EXPECT_EQ(second.stop(), std::optional<int>(0));
 }
@@ -237,7 +223,7 @@ TEST_F(SidecarAtLeastOnceTest, BrokersGoingDownAndComingBackLoseNothing) {
   EXPECT_TRUE(closed.ok()) << closed.error_code() << ": " << closed.error_message();
 
   expectNoViolations(ledger);
-  expectAllCommittedAt(group, topic, kRecords);
+  expectAllCommittedAt(bootstrap(), group, topic, kPartitions, kRecords);
   std::cout << "the member " << (call.lostPartitions() ? "lost" : "kept") << " its partitions; "
             << call.errors().size() << " error events\n";
   report("outage", ledger, kRecords);

@@ -14,13 +14,7 @@
 // session timeout less 1 s, and a dead member goes when its session times out (checked every
 // second). The sidecar joins first so that it leads: on the mock a follower's SyncGroup that
 // comes after the leader's fails.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <iostream>
@@ -34,6 +28,7 @@
 #include <vector>
 
 #include "tests/integration/mock_cluster_process.hpp"
+#include "tests/integration/python_group_member.hpp"
 #include "tests/interop/acking_subscriber.hpp"
 #include "tests/interop/sidecar_process.hpp"
 
@@ -79,85 +74,6 @@ double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// /usr/bin/python3 running tests/integration/kafka_python_group_member.py (a subscribed
-// KafkaConsumer that reports its assignment and leaves on "quit"), with stdin and stdout on
-// pipes; its stderr is the test's. Killed (by its pid) unless it exits within 5 s of stdin
-// closing.
-class PythonGroupMember {
- public:
-  explicit PythonGroupMember(const std::vector<std::string>& args) {
-    int in[2];
-    int out[2];
-    if (pipe2(in, O_CLOEXEC) != 0) return;
-    if (pipe2(out, O_CLOEXEC) != 0) {
-      ::close(in[0]);
-      ::close(in[1]);
-      return;
-    }
-    std::vector<std::string> words = {
-        "/usr/bin/python3", KS_SOURCE_DIR "/tests/integration/kafka_python_group_member.py"};
-    words.insert(words.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& word : words) argv.push_back(word.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(in[0]);
-    ::close(out[1]);
-    stdin_ = in[1];
-    stdout_ = out[0];
-    signal(SIGPIPE, SIG_IGN);
-  }
-  ~PythonGroupMember() {
-    if (stdin_ >= 0) ::close(stdin_);
-    if (stdout_ >= 0) ::close(stdout_);
-    if (pid_ <= 0) return;
-    if (!waitUntil([&] { return waitpid(pid_, nullptr, WNOHANG) == pid_; }, 5s)) {
-      ::kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  PythonGroupMember(const PythonGroupMember&) = delete;
-  PythonGroupMember& operator=(const PythonGroupMember&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  bool send(const std::string& line) {
-    const std::string text = line + "\n";
-    return ::write(stdin_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  }
-  // The next line of output, or nullopt if none comes within `timeout`.
-  std::optional<std::string> line(std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      if (const size_t end = buffered_.find('\n'); end != std::string::npos) {
-        std::string text = buffered_.substr(0, end);
-        buffered_.erase(0, end + 1);
-        return text;
-      }
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-      pollfd fd{stdout_, POLLIN, 0};
-      if (poll(&fd, 1, static_cast<int>(std::max(left, 0ms).count())) <= 0) {
-        if (left <= 0ms) return std::nullopt;
-        continue;
-      }
-      char chunk[4096];
-      const ssize_t n = ::read(stdout_, chunk, sizeof chunk);
-      if (n <= 0) return std::nullopt;
-      buffered_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
- private:
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  int stdout_ = -1;
-  std::string buffered_;
-};
-
 // "assigned t:0,t:2" -> {0, 2}; "revoked" alone -> {}. Partitions of other topics are left out.
 std::vector<int32_t> partitionsInLine(const std::string& line, const std::string& topic) {
   std::vector<int32_t> out;
@@ -176,20 +92,6 @@ std::vector<int32_t> partitionsInLine(const std::string& line, const std::string
 class SidecarGroupTest : public integration::MockClusterTest {
  protected:
   SidecarGroupTest() : MockClusterTest({.brokers = 3, .topics = {}}) {}
-
-  void expectNoViolations(const DeliveryLedger& ledger) {
-    for (const std::string& violation : ledger.violations()) ADD_FAILURE() << violation;
-  }
-
-  void expectAllCommittedAt(const std::string& group, const std::string& topic, int64_t end) {
-    const auto committed = committedByKafkaPython(bootstrap(), group, topic, kPartitions);
-    for (int32_t partition = 0; partition < kPartitions; ++partition) {
-      const auto found = committed.find(partition);
-      EXPECT_TRUE(found != committed.end() && found->second == end)
-          << "partition " << partition << " committed at "
-          << (found == committed.end() ? "?" : std::to_string(found->second));
-    }
-  }
 };
 
 TEST_F(SidecarGroupTest, DaemonsSplitThePartitionsAndTheSurvivorsTakeOverOnLeaveAndOnKill) {
@@ -275,7 +177,7 @@ TEST_F(SidecarGroupTest, DaemonsSplitThePartitionsAndTheSurvivorsTakeOverOnLeave
   const grpc::Status last = members["c"]->close();
   EXPECT_TRUE(last.ok()) << last.error_code() << ": " << last.error_message();
   expectNoViolations(ledger);
-  expectAllCommittedAt(group, topic, 3 * kPerPhase);
+  expectAllCommittedAt(bootstrap(), group, topic, kPartitions, 3 * kPerPhase);
   std::cout << ledger.totalDeliveries() << " deliveries of " << 3 * kPerPhase * kPartitions
             << " records, " << ledger.duplicates().size() << " delivered more than once\n";
   EXPECT_EQ(a.stop(), std::optional<int>(0));
@@ -296,7 +198,8 @@ TEST_F(SidecarGroupTest, ASidecarSessionAndKafkaPythonSplitAGroupAndTheSidecarTa
   AckingSubscriber ours("sidecar", sidecar.grpcAddress(), spec, ledger);
   ASSERT_TRUE(ours.waitOpened(10s));
   std::this_thread::sleep_for(300ms);  // ours joins first, and leads
-  PythonGroupMember peer({bootstrap(), group, topic, std::to_string(kSession.count()), "500"});
+  integration::PythonGroupMember peer(
+      {bootstrap(), group, topic, std::to_string(kSession.count()), "500"});
   ASSERT_TRUE(peer.started());
   // kafka-python reports its whole assignment after each rebalance, and what it gives up before
   // it rejoins; the ledger checks it against the sidecar session's events.
@@ -340,7 +243,7 @@ TEST_F(SidecarGroupTest, ASidecarSessionAndKafkaPythonSplitAGroupAndTheSidecarTa
   const grpc::Status closed = ours.close();
   EXPECT_TRUE(closed.ok()) << closed.error_code() << ": " << closed.error_message();
   expectNoViolations(ledger);
-  expectAllCommittedAt(group, topic, kRecords);
+  expectAllCommittedAt(bootstrap(), group, topic, kPartitions, kRecords);
   EXPECT_EQ(sidecar.stop(), std::optional<int>(0));
 }
 
