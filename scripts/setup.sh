@@ -11,6 +11,7 @@ packages=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   zlib1g-dev liblz4-dev libsnappy-dev libzstd-dev
   prometheus-cpp-dev
+  libyaml-cpp-dev
   libgtest-dev libgmock-dev
   # the test broker (librdkafka's mock cluster) and the benchmark baseline
   librdkafka-dev

@@ -1,8 +1,13 @@
-// The daemon's command line: parsing and validating flags into a DaemonConfig.
+// The daemon's settings: parsing and validating them into a DaemonConfig.
+//
+// Every setting is defined once, in config.cpp's table, and may come from three places: its flag
+// (--linger-ms=5), an environment variable (KAFKA_SIDECAR_LINGER_MS=5), or the YAML file that
+// --config (or KAFKA_SIDECAR_CONFIG) names (`linger-ms: 5`, or `linger.ms: 5` under `producer:`).
+// A flag wins over a variable, and a variable over the file.
 //
 // Parsing never exits or prints; main() decides what to do with the outcome (run, print help or
-// version, or report a usage error and exit with code 2). Every error message names the flag and
-// the value at fault.
+// version, or report a usage error and exit with code 2). Every error message names where the
+// value at fault came from (the flag, the variable, or the file, key and line) and the value.
 #pragma once
 
 #include <chrono>
@@ -17,6 +22,7 @@
 
 #include "client_core/common/log.hpp"
 #include "client_core/consumer/consumer_config.hpp"
+#include "client_core/consumer/fetch_config.hpp"
 #include "client_core/net/host_port.hpp"
 #include "client_core/producer/producer_config.hpp"
 #include "client_core/protocol/api.hpp"
@@ -33,6 +39,10 @@ struct ConsumerSessionConfig {
   size_t max_sessions = 10'000;
   // check.crcs for every session's fetched batches.
   bool check_crcs = true;
+  // The settings of each cluster's Fetcher, which every session of that cluster shares.
+  consumer::FetchConfig fetch;
+  // Bytes one session holds fetched and not yet delivered (ConsumerConfig::max_buffered_bytes).
+  size_t max_buffered_bytes = consumer::ConsumerConfig{}.max_buffered_bytes;
 };
 
 struct DaemonConfig {
@@ -59,24 +69,43 @@ struct DaemonConfig {
   ConsumerSessionConfig consumer;
 };
 
-// Limits enforced on flag values.
+// Limits enforced on the settings' values.
 inline constexpr int kMaxEmbeddedBrokers = 64;
 inline constexpr unsigned kMaxThreads = 256;
 inline constexpr uint64_t kMaxMillisFlag = 2'147'483'647;  // Kafka's limit for its *.ms settings
 inline constexpr uint64_t kMaxSizeFlag = 2'147'483'647;    // batch.size, max.request.size
 inline constexpr uint64_t kMaxBufferMemory = uint64_t{1} << 40;
 inline constexpr uint64_t kMaxConsumerSessions = 1'000'000;
+// The consumer never asks for less than this of a partition in one Fetch (its kMinFetchBytes),
+// so a smaller max.partition.fetch.bytes could not be honoured.
+inline constexpr uint64_t kMinPartitionFetchBytes = 64 * 1024;
 
 struct ParsedArgs {
   enum class Action { kRun, kHelp, kVersion, kError };
   Action action = Action::kRun;
-  DaemonConfig config;  // meaningful for kRun
-  std::string error;    // for kError: one line naming the flag and value
+  DaemonConfig config;      // meaningful for kRun
+  std::string error;        // for kError: one line naming the source and value
+  std::string config_file;  // for kRun: the YAML file read, empty when none
 };
 
-// Parses the arguments that follow the program name.
-ParsedArgs parseArgs(std::span<const std::string_view> args);
+// Environment variables by name.
+using Environment = std::map<std::string, std::string, std::less<>>;
+
+// Parses the arguments that follow the program name, with `env` as the environment (only the
+// KAFKA_SIDECAR_* variables matter; others are ignored, as are those that name no setting).
+ParsedArgs parseArgs(std::span<const std::string_view> args, const Environment& env = {});
+// Parses argv (program name first) with the process environment.
 ParsedArgs parseArgs(int argc, const char* const* argv);
+
+// Every name of one setting, for checks that the documentation lists them all.
+struct SettingNames {
+  std::string flag;         // "--linger-ms"
+  std::string env;          // "KAFKA_SIDECAR_LINGER_MS"; empty for a flag only (--help)
+  std::string yaml_key;     // "linger-ms"; empty when the file cannot set it
+  std::string section_key;  // "producer: linger.ms" where Kafka has a name for it, else empty
+};
+// In --help order.
+std::vector<SettingNames> settingNames();
 
 // The --help text.
 std::string usageText();

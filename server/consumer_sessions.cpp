@@ -62,7 +62,7 @@ grpc::Status ConsumerSessions::open(const v1::SessionSpec& spec, bool polling, O
                   " consumer sessions, its maximum (--max-consumer-sessions); close one first"};
     }
     std::shared_ptr<consumer::Fetcher>& fetcher = fetchers_[cluster->name()];
-    if (!fetcher) fetcher = consumer::Fetcher::create(executor_, cluster, consumer::FetchConfig{});
+    if (!fetcher) fetcher = consumer::Fetcher::create(executor_, cluster, config_.fetch);
     ConsumerSession::Hooks hooks{
         .closing = [this](const ConsumerSession& session) { forget(session); },
         .closed = [this] { closed(); }};

@@ -1,4 +1,5 @@
-// kafka-sidecar: parses the command line and runs the Daemon until SIGTERM or SIGINT.
+// kafka-sidecar: reads its settings (flags, KAFKA_SIDECAR_* variables, the --config file) and
+// runs the Daemon until SIGTERM or SIGINT.
 #include <exception>
 #include <iostream>
 
@@ -18,13 +19,16 @@ int main(int argc, char** argv) {
       return 0;
     case ParsedArgs::Action::kError:
       std::cerr << "kafka-sidecar: " << parsed.error
-                << "\nTry 'kafka-sidecar --help' for the list of flags.\n";
+                << "\nTry 'kafka-sidecar --help' for the list of settings.\n";
       return 2;
     case ParsedArgs::Action::kRun:
       break;
   }
 
   kafka::log::setLevel(parsed.config.log_level);
+  if (!parsed.config_file.empty()) {
+    KS_LOG(kInfo, "daemon", "settings from " << parsed.config_file << " (flags and variables win)");
+  }
   try {
     kafka::sidecar::Daemon daemon(std::move(parsed.config));
     daemon.start();

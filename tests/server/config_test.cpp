@@ -1,10 +1,15 @@
-// Command-line parsing of kafka-sidecar: every flag, both value forms, and the errors.
+// The settings of kafka-sidecar: every flag, both value forms, environment variables, the YAML
+// file, their precedence, and the errors.
 #include "server/config.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <map>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,15 +19,44 @@ namespace {
 
 using Action = ParsedArgs::Action;
 
-ParsedArgs parse(std::vector<std::string_view> args) {
-  return parseArgs(args);
+ParsedArgs parse(std::vector<std::string_view> args, const Environment& env = {}) {
+  return parseArgs(args, env);
 }
 
 // Parses `args` expecting a usage error, and returns its message.
-std::string errorOf(std::vector<std::string_view> args) {
-  ParsedArgs parsed = parse(args);
+std::string errorOf(std::vector<std::string_view> args, const Environment& env = {}) {
+  ParsedArgs parsed = parse(args, env);
   EXPECT_EQ(parsed.action, Action::kError) << "no error for " << ::testing::PrintToString(args);
   return parsed.error;
+}
+
+// A YAML file in the test's temporary directory, removed when it goes.
+class YamlFile {
+ public:
+  explicit YamlFile(std::string_view text) {
+    static int count = 0;
+    path_ = ::testing::TempDir() + "config_test_" + std::to_string(getpid()) + "_" +
+            std::to_string(++count) + ".yaml";
+    std::ofstream(path_) << text;
+  }
+  ~YamlFile() { std::filesystem::remove(path_); }
+  YamlFile(const YamlFile&) = delete;
+  YamlFile& operator=(const YamlFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string flag() const { return "--config=" + path_; }
+  // "PATH:LINE", as messages name a key.
+  std::string at(int line) const { return path_ + ":" + std::to_string(line); }
+
+ private:
+  std::string path_;
+};
+
+// Parses the file holding `yaml` (and `args`), expecting a usage error; returns its message.
+std::string fileErrorOf(const YamlFile& file, std::vector<std::string_view> args = {}) {
+  std::string flag = file.flag();
+  args.push_back(flag);
+  return errorOf(args);
 }
 
 TEST(ConfigTest, DefaultsWithEmbeddedBroker) {
@@ -83,9 +117,9 @@ TEST(ConfigTest, ApiVersionCapErrorsNameTheFault) {
   EXPECT_NE(errorOf({"--embedded-broker", "--api-version-cap=ListOffsets"})
                 .find("invalid value 'ListOffsets' for --api-version-cap"),
             std::string::npos);
-  EXPECT_NE(errorOf({"--embedded-broker", "--api-version-cap=ListOffsets:-1"})
-                .find("--api-version-cap"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf({"--embedded-broker", "--api-version-cap=ListOffsets:-1"}).find("--api-version-cap"),
+      std::string::npos);
 }
 
 TEST(ConfigTest, NamedClustersAddToTheDefault) {
@@ -93,8 +127,8 @@ TEST(ConfigTest, NamedClustersAddToTheDefault) {
                              "--cluster", "eu.west-1=e1:9093"});
   ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
   EXPECT_EQ(parsed.config.named_clusters,
-            (std::map<std::string, std::vector<std::string>>{
-                {"analytics", {"a1:9092", "a2:9092"}}, {"eu.west-1", {"e1:9093"}}}));
+            (std::map<std::string, std::vector<std::string>>{{"analytics", {"a1:9092", "a2:9092"}},
+                                                             {"eu.west-1", {"e1:9093"}}}));
 }
 
 TEST(ConfigTest, NamedClusterErrorsNameTheFault) {
@@ -104,8 +138,9 @@ TEST(ConfigTest, NamedClusterErrorsNameTheFault) {
             std::string::npos);
   EXPECT_NE(errorOf({"--embedded-broker", "--cluster=a b=k:1"}).find("NAME: letters"),
             std::string::npos);
-  EXPECT_NE(errorOf({"--embedded-broker", "--cluster=x=k:0"}).find("invalid value 'x=k:0' for --cluster"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf({"--embedded-broker", "--cluster=x=k:0"}).find("invalid value 'x=k:0' for --cluster"),
+      std::string::npos);
 }
 
 TEST(ConfigTest, EmbeddedBrokerCount) {
@@ -219,6 +254,16 @@ TEST(ConfigTest, BadValuesNameFlagAndValue) {
       {"delivery-timeout-ms", "0"},
       {"request-timeout-ms", ""},
       {"request-timeout-ms", "99999999999999999999"},
+      {"fetch-max-wait-ms", "-1"},
+      {"fetch-max-wait-ms", "2147483648"},
+      {"fetch-busy-max-wait-ms", "x"},
+      {"fetch-min-bytes", "0"},
+      {"fetch-max-bytes", "0"},
+      {"fetch-max-bytes", "2147483648"},
+      {"max-partition-fetch-bytes", "65535"},
+      {"fetch-max-buffered-bytes", "0"},
+      {"consumer-session-max-buffered-bytes", "1099511627777"},
+      {"config", ""},
   };
   for (const auto& [flag, value] : cases) {
     std::string arg = "--" + std::string(flag) + "=" + std::string(value);
@@ -313,7 +358,7 @@ TEST(ConfigTest, IdempotenceNeedsAcksAll) {
   ASSERT_EQ(leader.action, Action::kRun) << leader.error;
   EXPECT_FALSE(leader.config.producer.idempotent());
   EXPECT_EQ(errorOf({"--embedded-broker", "--enable-idempotence=true", "--acks=0"}),
-            "--enable-idempotence=true needs --acks=all");
+            "idempotence needs acks=all: --enable-idempotence is 'true' and --acks is '0'");
   ParsedArgs off = parse({"--embedded-broker", "--enable-idempotence=false", "--acks=0"});
   EXPECT_EQ(off.action, Action::kRun) << off.error;
 }
@@ -383,6 +428,450 @@ TEST(ConfigTest, ConsumerSessionFlags) {
   EXPECT_EQ(errorOf({"--embedded-broker", "--max-consumer-sessions=-1"}),
             "invalid value '-1' for --max-consumer-sessions: expected an integer from 1 to "
             "1000000");
+}
+
+TEST(ConfigTest, FetchFlags) {
+  ParsedArgs defaults = parse({"--embedded-broker"});
+  ASSERT_EQ(defaults.action, Action::kRun) << defaults.error;
+  const consumer::FetchConfig kafka_defaults;
+  const consumer::FetchConfig& fetch = defaults.config.consumer.fetch;
+  EXPECT_EQ(fetch.max_wait, kafka_defaults.max_wait);
+  EXPECT_EQ(fetch.busy_max_wait, kafka_defaults.busy_max_wait);
+  EXPECT_EQ(fetch.min_bytes, kafka_defaults.min_bytes);
+  EXPECT_EQ(fetch.max_bytes, kafka_defaults.max_bytes);
+  EXPECT_EQ(fetch.partition_max_bytes, kafka_defaults.partition_max_bytes);
+  EXPECT_EQ(fetch.max_buffered_bytes, kafka_defaults.max_buffered_bytes);
+  EXPECT_EQ(defaults.config.consumer.max_buffered_bytes,
+            consumer::ConsumerConfig{}.max_buffered_bytes);
+  std::string help = usageText();
+  for (auto number : {kafka_defaults.max_wait.count(), kafka_defaults.busy_max_wait.count()}) {
+    EXPECT_NE(help.find("(default " + std::to_string(number) + ")"), std::string::npos) << number;
+  }
+
+  ParsedArgs set = parse({"--embedded-broker", "--fetch-max-wait-ms=0", "--fetch-busy-max-wait-ms",
+                          "3", "--fetch-min-bytes=100", "--fetch-max-bytes=2000000",
+                          "--max-partition-fetch-bytes=65536", "--fetch-max-buffered-bytes=1000",
+                          "--consumer-session-max-buffered-bytes=4096"});
+  ASSERT_EQ(set.action, Action::kRun) << set.error;
+  const ConsumerSessionConfig& consumer = set.config.consumer;
+  EXPECT_EQ(consumer.fetch.max_wait, std::chrono::milliseconds(0));
+  EXPECT_EQ(consumer.fetch.busy_max_wait, std::chrono::milliseconds(3));
+  EXPECT_EQ(consumer.fetch.min_bytes, 100);
+  EXPECT_EQ(consumer.fetch.max_bytes, 2000000);
+  EXPECT_EQ(consumer.fetch.partition_max_bytes, 65536);
+  EXPECT_EQ(consumer.fetch.max_buffered_bytes, 1000u);
+  EXPECT_EQ(consumer.max_buffered_bytes, 4096u);
+
+  EXPECT_EQ(errorOf({"--embedded-broker", "--max-partition-fetch-bytes=1000"}),
+            "invalid value '1000' for --max-partition-fetch-bytes: expected an integer from 65536 "
+            "to 2147483647");
+  EXPECT_EQ(errorOf({"--embedded-broker", "--fetch-min-bytes=2000", "--fetch-max-bytes=1000"}),
+            "--fetch-min-bytes (2000) must be at most --fetch-max-bytes (1000)");
+}
+
+TEST(ConfigTest, NamesDeriveFromTheFlag) {
+  std::map<std::string, SettingNames> by_flag;
+  for (SettingNames& names : settingNames()) by_flag[names.flag] = names;
+  ASSERT_TRUE(by_flag.contains("--bootstrap-servers"));
+  EXPECT_EQ(by_flag["--bootstrap-servers"].env, "KAFKA_SIDECAR_BOOTSTRAP_SERVERS");
+  EXPECT_EQ(by_flag["--bootstrap-servers"].yaml_key, "bootstrap-servers");
+  EXPECT_EQ(by_flag["--bootstrap-servers"].section_key, "");
+  EXPECT_EQ(by_flag["--linger-ms"].env, "KAFKA_SIDECAR_LINGER_MS");
+  EXPECT_EQ(by_flag["--linger-ms"].section_key, "producer: linger.ms");
+  EXPECT_EQ(by_flag["--compression"].section_key, "producer: compression.type");
+  EXPECT_EQ(by_flag["--fetch-max-wait-ms"].section_key, "consumer: fetch.max.wait.ms");
+  EXPECT_EQ(by_flag["--config"].env, "KAFKA_SIDECAR_CONFIG");
+  EXPECT_EQ(by_flag["--config"].yaml_key, "");
+  EXPECT_EQ(by_flag["--help"].env, "");
+  EXPECT_EQ(by_flag["--version"].yaml_key, "");
+}
+
+// Each level wins over those below it: flag > environment > file > default.
+TEST(ConfigTest, PrecedenceOfTheFourLevels) {
+  YamlFile file(
+      "embedded-broker: 1\n"
+      "threads: 2\n"
+      "linger-ms: 7\n"
+      "batch-size: 2048\n");
+  const Environment env = {{"KAFKA_SIDECAR_THREADS", "3"}, {"KAFKA_SIDECAR_LINGER_MS", "8"}};
+  std::string config = file.flag();
+
+  ParsedArgs all = parse({config, "--threads=4"}, env);
+  ASSERT_EQ(all.action, Action::kRun) << all.error;
+  EXPECT_EQ(all.config.threads, 4u);                                    // flag
+  EXPECT_EQ(all.config.producer.linger, std::chrono::milliseconds(8));  // environment
+  EXPECT_EQ(all.config.producer.batch_size, 2048u);                     // file
+  EXPECT_EQ(all.config.producer.buffer_memory, producer::ProducerConfig{}.buffer_memory);
+  EXPECT_EQ(all.config_file, file.path());
+
+  EXPECT_EQ(parse({config}, env).config.threads, 3u);
+  EXPECT_EQ(parse({config}).config.threads, 2u);
+  EXPECT_EQ(parse({"--embedded-broker"}).config.threads, defaultThreadCount());
+  EXPECT_EQ(parse({"--embedded-broker"}).config_file, "");
+}
+
+// For repeatable settings, the level that wins gives every entry.
+TEST(ConfigTest, RepeatableSettingsComeWholeFromOneLevel) {
+  YamlFile file(
+      "embedded-broker: 1\n"
+      "cluster:\n"
+      "  a: x:1\n"
+      "  b: [y:2, y:3]\n"
+      "api-version-cap: {ListOffsets: 3}\n");
+  using Clusters = std::map<std::string, std::vector<std::string>>;
+  using Caps = std::map<protocol::ApiKey, int16_t>;
+  std::string config = file.flag();
+
+  ParsedArgs from_file = parse({config});
+  ASSERT_EQ(from_file.action, Action::kRun) << from_file.error;
+  EXPECT_EQ(from_file.config.named_clusters, (Clusters{{"a", {"x:1"}}, {"b", {"y:2", "y:3"}}}));
+  EXPECT_EQ(from_file.config.api_version_caps, (Caps{{protocol::ApiKey::kListOffsets, 3}}));
+
+  const Environment env = {{"KAFKA_SIDECAR_CLUSTER", "c=z:4,z:5;d=w:6"},
+                           {"KAFKA_SIDECAR_API_VERSION_CAP", "Metadata:1;Fetch:11"}};
+  ParsedArgs from_env = parse({config}, env);
+  ASSERT_EQ(from_env.action, Action::kRun) << from_env.error;
+  EXPECT_EQ(from_env.config.named_clusters, (Clusters{{"c", {"z:4", "z:5"}}, {"d", {"w:6"}}}));
+  EXPECT_EQ(from_env.config.api_version_caps,
+            (Caps{{protocol::ApiKey::kMetadata, 1}, {protocol::ApiKey::kFetch, 11}}));
+
+  ParsedArgs from_flags = parse({config, "--cluster=e=v:7"}, env);
+  ASSERT_EQ(from_flags.action, Action::kRun) << from_flags.error;
+  EXPECT_EQ(from_flags.config.named_clusters, (Clusters{{"e", {"v:7"}}}));
+  EXPECT_EQ(from_flags.config.api_version_caps.size(), 2u);  // still the environment's
+}
+
+// A value that a higher level overrides is still checked: it is a mistake where it stands.
+TEST(ConfigTest, OverriddenValuesAreStillChecked) {
+  YamlFile threads("threads: zero\n");
+  EXPECT_EQ(errorOf({"--embedded-broker", threads.flag(), "--threads=2"}),
+            "invalid value 'zero' for threads in " + threads.at(1) +
+                ": expected an integer from 1 to 256");
+  YamlFile clusters("cluster: {default: k:1}\n");
+  EXPECT_NE(errorOf({"--embedded-broker", clusters.flag(), "--cluster=a=b:1"})
+                .find("invalid value 'default=k:1' for cluster in " + clusters.at(1)),
+            std::string::npos);
+}
+
+TEST(ConfigTest, EnvironmentVariables) {
+  const Environment env = {
+      {"KAFKA_SIDECAR_BOOTSTRAP_SERVERS", "a:1,b:2"},
+      {"KAFKA_SIDECAR_ACKS", "1"},
+      {"KAFKA_SIDECAR_ENABLE_IDEMPOTENCE", "false"},
+      {"KAFKA_SIDECAR_CHECK_CRCS", "false"},
+      {"KAFKA_SIDECAR_FETCH_MAX_WAIT_MS", "250"},
+      {"KAFKA_SIDECAR_GRPC_LISTEN", "unix:/tmp/s.sock"},
+      // Empty: unset. The others name no setting (Kubernetes sets such variables for a Service
+      // called kafka-sidecar) or a flag-only setting, and are ignored.
+      {"KAFKA_SIDECAR_CLIENT_ID", ""},
+      {"KAFKA_SIDECAR_SERVICE_HOST", "10.0.0.1"},
+      {"KAFKA_SIDECAR_HELP", "1"},
+      {"THREADS", "9"},
+  };
+  ParsedArgs parsed = parse({}, env);
+  ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
+  EXPECT_EQ(parsed.config.bootstrap_servers, (std::vector<std::string>{"a:1", "b:2"}));
+  EXPECT_EQ(parsed.config.producer.acks, producer::Acks::kLeader);
+  EXPECT_FALSE(parsed.config.producer.idempotence);
+  EXPECT_FALSE(parsed.config.consumer.check_crcs);
+  EXPECT_EQ(parsed.config.consumer.fetch.max_wait, std::chrono::milliseconds(250));
+  EXPECT_EQ(parsed.config.grpc_listen, "unix:/tmp/s.sock");
+  EXPECT_EQ(parsed.config.client_id, "kafka-sidecar");
+  EXPECT_EQ(parsed.config.threads, defaultThreadCount());
+
+  ParsedArgs embedded = parse({}, {{"KAFKA_SIDECAR_EMBEDDED_BROKER", "2"}});
+  ASSERT_EQ(embedded.action, Action::kRun) << embedded.error;
+  EXPECT_EQ(embedded.config.embedded_brokers, 2);
+
+  EXPECT_EQ(errorOf({"--embedded-broker"}, {{"KAFKA_SIDECAR_THREADS", "zero"}}),
+            "invalid value 'zero' for KAFKA_SIDECAR_THREADS: expected an integer from 1 to 256");
+  // Entries are split at ';' and each is checked as a flag's value would be.
+  EXPECT_NE(errorOf({"--embedded-broker"}, {{"KAFKA_SIDECAR_CLUSTER", "a=x:1;"}})
+                .find("invalid value '' for KAFKA_SIDECAR_CLUSTER"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--embedded-broker"}, {{"KAFKA_SIDECAR_API_VERSION_CAP", "Nope:1"}})
+                .find("for KAFKA_SIDECAR_API_VERSION_CAP: expected API:VERSION"),
+            std::string::npos);
+}
+
+// Checks across settings name where each value came from.
+TEST(ConfigTest, ConflictsNameTheirSources) {
+  EXPECT_EQ(errorOf({"--embedded-broker"}, {{"KAFKA_SIDECAR_BOOTSTRAP_SERVERS", "k:1"}}),
+            "KAFKA_SIDECAR_BOOTSTRAP_SERVERS and --embedded-broker cannot be used together");
+  YamlFile file("embedded-broker: 1\nproducer:\n  enable.idempotence: true\n");
+  EXPECT_EQ(errorOf({file.flag()}, {{"KAFKA_SIDECAR_ACKS", "0"}}),
+            "idempotence needs acks=all: producer.enable.idempotence in " + file.at(3) +
+                " is 'true' and KAFKA_SIDECAR_ACKS is '0'");
+  YamlFile sizes("embedded-broker: 1\nmax-request-size: 3000000\n");
+  EXPECT_EQ(errorOf({sizes.flag()}, {{"KAFKA_SIDECAR_BUFFER_MEMORY", "2000000"}}),
+            "invalid producer settings: KAFKA_SIDECAR_BUFFER_MEMORY (2000000) must be at least "
+            "max-request-size in " +
+                sizes.at(2) + " (3000000)");
+  EXPECT_EQ(errorOf({"--embedded-broker", "--fetch-max-bytes=10"},
+                    {{"KAFKA_SIDECAR_FETCH_MIN_BYTES", "11"}}),
+            "KAFKA_SIDECAR_FETCH_MIN_BYTES (11) must be at most --fetch-max-bytes (10)");
+  EXPECT_NE(errorOf({}).find("one of --bootstrap-servers or --embedded-broker is required"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, ConfigFileNamedByTheEnvironment) {
+  YamlFile from_env("embedded-broker: 2\n");
+  YamlFile from_flag("embedded-broker: 3\n");
+  ParsedArgs parsed = parse({}, {{"KAFKA_SIDECAR_CONFIG", from_env.path()}});
+  ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
+  EXPECT_EQ(parsed.config.embedded_brokers, 2);
+  EXPECT_EQ(parsed.config_file, from_env.path());
+  // --config wins over KAFKA_SIDECAR_CONFIG.
+  parsed = parse({from_flag.flag()}, {{"KAFKA_SIDECAR_CONFIG", from_env.path()}});
+  ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
+  EXPECT_EQ(parsed.config.embedded_brokers, 3);
+  EXPECT_EQ(parsed.config_file, from_flag.path());
+}
+
+TEST(ConfigTest, YamlFileWithSections) {
+  YamlFile file(R"(# every form a value can take
+bootstrap-servers:
+  - k1:9092
+  - "[::1]:9093"
+grpc-listen: 127.0.0.1:0
+http-listen: "127.0.0.1:0"
+client-id: orders
+log-level: debug
+consumer-session-idle-ttl-ms: 1500
+fetch-busy-max-wait-ms: 2
+fetch-max-buffered-bytes: 1048576
+consumer-session-max-buffered-bytes: 65536
+producer:
+  acks: 1
+  compression.type: lz4
+  linger.ms: 20
+  batch.size: 16384
+  buffer.memory: 33554432
+  max.request.size: 2097152
+  enable.idempotence: false
+  delivery.timeout.ms: 60000
+  request.timeout.ms: 10000
+consumer:
+  auto.offset.reset: earliest
+  check.crcs: false
+  fetch.max.wait.ms: 100
+  fetch.min.bytes: 10
+  fetch.max.bytes: 1000000
+  max.partition.fetch.bytes: 131072
+)");
+  ParsedArgs parsed = parse({file.flag()});
+  ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
+  const DaemonConfig& config = parsed.config;
+  EXPECT_EQ(config.bootstrap_servers, (std::vector<std::string>{"k1:9092", "[::1]:9093"}));
+  EXPECT_EQ(config.grpc_listen, "127.0.0.1:0");
+  EXPECT_EQ(config.http_listen, (net::HostPort{"127.0.0.1", 0}));
+  EXPECT_EQ(config.client_id, "orders");
+  EXPECT_EQ(config.log_level, log::Level::kDebug);
+  EXPECT_EQ(config.producer.acks, producer::Acks::kLeader);
+  EXPECT_EQ(config.producer.compression, record::Compression::kLz4);
+  EXPECT_EQ(config.producer.linger, std::chrono::milliseconds(20));
+  EXPECT_EQ(config.producer.batch_size, 16384u);
+  EXPECT_EQ(config.producer.buffer_memory, 33554432u);
+  EXPECT_EQ(config.producer.max_request_size, 2097152u);
+  EXPECT_FALSE(config.producer.idempotence);
+  EXPECT_EQ(config.producer.delivery_timeout, std::chrono::milliseconds(60000));
+  EXPECT_EQ(config.producer.request_timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(config.consumer.offset_reset, consumer::OffsetReset::kEarliest);
+  EXPECT_EQ(config.consumer.idle_ttl, std::chrono::milliseconds(1500));
+  EXPECT_FALSE(config.consumer.check_crcs);
+  EXPECT_EQ(config.consumer.max_buffered_bytes, 65536u);
+  EXPECT_EQ(config.consumer.fetch.max_wait, std::chrono::milliseconds(100));
+  EXPECT_EQ(config.consumer.fetch.busy_max_wait, std::chrono::milliseconds(2));
+  EXPECT_EQ(config.consumer.fetch.min_bytes, 10);
+  EXPECT_EQ(config.consumer.fetch.max_bytes, 1000000);
+  EXPECT_EQ(config.consumer.fetch.partition_max_bytes, 131072);
+  EXPECT_EQ(config.consumer.fetch.max_buffered_bytes, 1048576u);
+
+  // A string list, and files that set nothing.
+  YamlFile string_list("bootstrap-servers: a:1,b:2\n");
+  EXPECT_EQ(parse({string_list.flag()}).config.bootstrap_servers,
+            (std::vector<std::string>{"a:1", "b:2"}));
+  YamlFile comments("# nothing yet\nproducer:\n");
+  ParsedArgs empty = parse({comments.flag(), "--embedded-broker"});
+  ASSERT_EQ(empty.action, Action::kRun) << empty.error;
+  EXPECT_EQ(empty.config.producer.linger, producer::ProducerConfig{}.linger);
+}
+
+TEST(ConfigTest, YamlUnknownKeys) {
+  YamlFile top("embedded-broker: 1\nlingr-ms: 5\n");
+  EXPECT_EQ(fileErrorOf(top), "unknown key 'lingr-ms' in " + top.at(2) +
+                                  "; keys are the flags' names without '--', and the sections "
+                                  "producer and consumer");
+  YamlFile kafka_name("linger.ms: 5\n");
+  EXPECT_EQ(fileErrorOf(kafka_name), "unknown key 'linger.ms' in " + kafka_name.at(1) +
+                                         "; Kafka's names go under their section (producer: "
+                                         "linger.ms) or use 'linger-ms'");
+  YamlFile section("producer:\n  acks: all\n  retries: 3\n");
+  EXPECT_EQ(fileErrorOf(section),
+            "unknown key 'producer.retries' in " + section.at(3) +
+                "; producer takes acks, compression.type, linger.ms, batch.size, buffer.memory, "
+                "max.request.size, enable.idempotence, delivery.timeout.ms, request.timeout.ms");
+  // A producer setting under consumer: is unknown there.
+  YamlFile wrong_section("consumer:\n  linger.ms: 5\n");
+  EXPECT_NE(
+      fileErrorOf(wrong_section).find("unknown key 'consumer.linger.ms' in " + wrong_section.at(2)),
+      std::string::npos);
+  YamlFile flag_only("help: true\n");
+  EXPECT_NE(fileErrorOf(flag_only).find("unknown key 'help'"), std::string::npos);
+  YamlFile nested("config: other.yaml\n");
+  EXPECT_EQ(fileErrorOf(nested), "key 'config' in " + nested.at(1) +
+                                     ": a config file cannot name another; give --config or "
+                                     "KAFKA_SIDECAR_CONFIG");
+}
+
+TEST(ConfigTest, YamlWrongTypes) {
+  const std::pair<std::string_view, std::string> cases[] = {
+      {"threads: [1, 2]\n", "wrong type for threads in @1: expected a single value, got a list"},
+      {"threads: {a: 1}\n", "wrong type for threads in @1: expected a single value, got a map"},
+      {"threads:\n", "wrong type for threads in @1: expected a single value, got nothing"},
+      {"bootstrap-servers: [[a:1]]\n",
+       "wrong type for bootstrap-servers in @1: expected a string or a list of strings, got a "
+       "list"},
+      {"cluster: a=x:1\n",
+       "wrong type for cluster in @1: expected a map of NAME: LIST, got 'a=x:1'"},
+      {"cluster:\n  a: {x: 1}\n", "wrong type for cluster in @2: expected a map of NAME: LIST"},
+      {"api-version-cap: [ListOffsets:3]\n",
+       "wrong type for api-version-cap in @1: expected a map of API: V, got a list"},
+      {"producer: [acks]\n",
+       "wrong type for producer in @1: expected a map of Kafka settings, got a list"},
+      {"consumer:\n  check.crcs: [true]\n",
+       "wrong type for consumer.check.crcs in @2: expected a single value, got a list"},
+      {"- threads\n", "wrong type for the top level of @1: expected a map of settings, got a list"},
+      {"[a, b]: 1\n", "wrong type for a key in @1: expected a setting's name, got a list"},
+  };
+  for (const auto& [yaml, expected] : cases) {
+    YamlFile file(yaml);
+    std::string message = expected;
+    message.replace(message.find('@'), 1, file.path() + ":");
+    EXPECT_EQ(fileErrorOf(file, {"--embedded-broker"}), message) << yaml;
+  }
+}
+
+TEST(ConfigTest, YamlBadValuesNameFileKeyLineAndValue) {
+  YamlFile top("embedded-broker: 1\nfetch-max-wait-ms: soon\n");
+  EXPECT_EQ(fileErrorOf(top), "invalid value 'soon' for fetch-max-wait-ms in " + top.at(2) +
+                                  ": expected an integer from 0 to 2147483647");
+  YamlFile section("embedded-broker: 1\nproducer:\n  compression.type: brotli\n");
+  EXPECT_EQ(fileErrorOf(section), "invalid value 'brotli' for producer.compression.type in " +
+                                      section.at(3) +
+                                      ": expected one of none, gzip, snappy, lz4, zstd");
+  // YAML's other spellings of booleans are not ours.
+  YamlFile yes("embedded-broker: 1\nconsumer:\n  check.crcs: yes\n");
+  EXPECT_EQ(fileErrorOf(yes), "invalid value 'yes' for consumer.check.crcs in " + yes.at(3) +
+                                  ": expected true or false");
+  YamlFile entry("embedded-broker: 1\ncluster:\n  ok: a:1\n  bad: a:0\n");
+  EXPECT_NE(fileErrorOf(entry).find("invalid value 'bad=a:0' for cluster in " + entry.at(4)),
+            std::string::npos);
+  YamlFile list("bootstrap-servers: [a:1, 'b']\n");
+  EXPECT_NE(fileErrorOf(list).find("invalid value 'a:1,b' for bootstrap-servers in " + list.at(1)),
+            std::string::npos);
+}
+
+TEST(ConfigTest, YamlKeySetTwice) {
+  YamlFile both("embedded-broker: 1\nlinger-ms: 5\nproducer:\n  linger.ms: 6\n");
+  EXPECT_EQ(fileErrorOf(both), "--linger-ms is set twice in " + both.path() + ": by linger-ms in " +
+                                   both.at(2) + " and by producer.linger.ms in " + both.at(4));
+  YamlFile repeated("embedded-broker: 1\nthreads: 1\nthreads: 2\n");
+  EXPECT_EQ(fileErrorOf(repeated), "--threads is set twice in " + repeated.path() +
+                                       ": by threads in " + repeated.at(2) + " and by threads in " +
+                                       repeated.at(3));
+}
+
+TEST(ConfigTest, YamlFileThatCannotBeRead) {
+  std::string missing = ::testing::TempDir() + "config_test_no_such_file.yaml";
+  EXPECT_EQ(errorOf({"--embedded-broker", "--config", missing}),
+            "cannot read config file '" + missing + "' (from --config): No such file or directory");
+  EXPECT_EQ(errorOf({"--embedded-broker"}, {{"KAFKA_SIDECAR_CONFIG", missing}}),
+            "cannot read config file '" + missing +
+                "' (from KAFKA_SIDECAR_CONFIG): No such file or directory");
+  std::string directory = ::testing::TempDir();
+  EXPECT_NE(errorOf({"--embedded-broker", "--config", directory}).find("it is a directory"),
+            std::string::npos);
+
+  YamlFile malformed("embedded-broker: 1\nthreads: [1, 2\n");
+  std::string message = fileErrorOf(malformed);
+  EXPECT_EQ(message.rfind("malformed YAML in " + malformed.at(3) + ": ", 0), 0u) << message;
+  YamlFile bad_indent("producer:\n  acks: 1\n linger.ms: 5\n");
+  EXPECT_EQ(fileErrorOf(bad_indent).rfind("malformed YAML in " + bad_indent.path() + ":", 0), 0u);
+  YamlFile two("embedded-broker: 1\n---\nthreads: 2\n");
+  EXPECT_EQ(fileErrorOf(two),
+            "config file '" + two.path() + "' holds 2 YAML documents; put every setting in one");
+}
+
+// A bad variable or file does not stand in the way of --help.
+TEST(ConfigTest, HelpIgnoresTheOtherSources) {
+  EXPECT_EQ(parse({"--help"}, {{"KAFKA_SIDECAR_THREADS", "zero"}}).action, Action::kHelp);
+  EXPECT_EQ(parse({"--config=/nonexistent.yaml", "--help"}).action, Action::kHelp);
+}
+
+TEST(ConfigTest, HelpFitsIn100Columns) {
+  std::istringstream help(usageText());
+  for (std::string line; std::getline(help, line);) {
+    EXPECT_LE(line.size(), 100u) << line;
+  }
+}
+
+// The "## Configuration" section of README.md.
+std::string readmeConfiguration() {
+  std::ifstream in(std::string(KS_SOURCE_DIR) + "/README.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string readme = text.str();
+  size_t begin = readme.find("\n## Configuration\n");
+  if (begin == std::string::npos) return {};
+  return readme.substr(begin, readme.find("\n## ", begin + 1) - begin);
+}
+
+// --help and the README's table list every setting, with its variable and YAML keys.
+TEST(ConfigTest, EverySettingIsDocumented) {
+  // The help with its lines joined, as a phrase may wrap.
+  std::string help;
+  std::istringstream help_lines(usageText());
+  for (std::string word; help_lines >> word;) help += " " + word;
+  std::string readme = readmeConfiguration();
+  ASSERT_FALSE(readme.empty()) << "README.md has no Configuration section";
+  for (const SettingNames& names : settingNames()) {
+    EXPECT_NE(help.find(" " + names.flag), std::string::npos) << names.flag;
+    if (!names.env.empty()) {
+      EXPECT_NE(help.find("env " + names.env), std::string::npos) << names.env;
+    }
+    if (!names.yaml_key.empty()) {
+      EXPECT_NE(help.find("yaml " + names.yaml_key), std::string::npos) << names.yaml_key;
+    }
+    if (!names.section_key.empty()) {
+      EXPECT_NE(help.find(names.section_key), std::string::npos) << names.section_key;
+    }
+    // A row of the table starts with the flag, and names the section key in it.
+    size_t row = readme.find("\n| `" + names.flag);
+    EXPECT_NE(row, std::string::npos) << names.flag << " has no row in README.md";
+    if (row == std::string::npos || names.section_key.empty()) continue;
+    std::string line = readme.substr(row + 1, readme.find('\n', row + 1) - row - 1);
+    std::string kafka_name = names.section_key.substr(names.section_key.find(' ') + 1);
+    EXPECT_NE(line.find("`" + kafka_name + "`"), std::string::npos)
+        << names.flag << "'s row does not name " << kafka_name;
+  }
+}
+
+// The README's YAML example is a valid file.
+TEST(ConfigTest, ReadmeExampleParses) {
+  std::string readme = readmeConfiguration();
+  size_t begin = readme.find("```yaml\n");
+  ASSERT_NE(begin, std::string::npos) << "no YAML example in README.md";
+  begin += 8;
+  YamlFile file(readme.substr(begin, readme.find("```", begin) - begin));
+  ParsedArgs parsed = parse({file.flag()});
+  ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
+  EXPECT_EQ(parsed.config.bootstrap_servers,
+            (std::vector<std::string>{"kafka-1:9092", "kafka-2:9092"}));
+  EXPECT_EQ(parsed.config.named_clusters.at("analytics"),
+            (std::vector<std::string>{"a1:9092", "a2:9092"}));
+  EXPECT_EQ(parsed.config.producer.compression, record::Compression::kLz4);
+  EXPECT_EQ(parsed.config.consumer.fetch.max_wait, std::chrono::milliseconds(200));
 }
 
 }  // namespace
