@@ -19,10 +19,17 @@ Result<void> AckTracker::delivered(int64_t offset) {
     return Error{ErrorCode::kInvalidArgument,
                  "offset " + std::to_string(offset) + " cannot be delivered: no offset follows it"};
   }
-  offsets_.push_back(offset);
-  acked_.push_back(false);
+  unacked_.push(offset);
+  if (!delivered_.empty() && delivered_.back().last + 1 == offset) {
+    delivered_.back().last = offset;
+  } else {
+    delivered_.push_back({offset, offset});
+    if (delivered_.size() > kMaxRuns) {
+      delivered_[1].first = delivered_[0].first;
+      delivered_.pop_front();
+    }
+  }
   next_position_ = offset + 1;
-  ++unacked_;
   return {};
 }
 
@@ -31,28 +38,27 @@ void AckTracker::skippedTo(int64_t offset) {
 }
 
 Result<void> AckTracker::ack(int64_t offset) {
-  // In-order acks hit the front; others are found by binary search, offsets being increasing.
-  auto it = !offsets_.empty() && offsets_.front() == offset
-                ? offsets_.begin()
-                : std::lower_bound(offsets_.begin(), offsets_.end(), offset);
-  if (it == offsets_.end() || *it != offset) {
-    if (offset >= start_ && offset < committable()) return {};
-    return Error{ErrorCode::kInvalidArgument,
-                 "offset " + std::to_string(offset) + " was never delivered"};
+  if (unacked_.remove(offset)) {
+    const int64_t below = committable();
+    while (!delivered_.empty() && delivered_.front().last < below) delivered_.pop_front();
+    return {};
   }
-  auto acked = acked_.begin() + (it - offsets_.begin());
-  if (*acked) return {};
-  *acked = true;
-  --unacked_;
-  while (!acked_.empty() && acked_.front()) {
-    offsets_.pop_front();
-    acked_.pop_front();
-  }
-  return {};
+  if (offset >= start_ && offset < committable()) return {};
+  if (wasDelivered(offset)) return {};
+  return Error{ErrorCode::kInvalidArgument,
+               "offset " + std::to_string(offset) + " was never delivered"};
+}
+
+bool AckTracker::wasDelivered(int64_t offset) const {
+  auto run = std::lower_bound(delivered_.begin(), delivered_.end(), offset,
+                              [](const Run& candidate, int64_t wanted) {
+                                return candidate.last < wanted;
+                              });
+  return run != delivered_.end() && run->first <= offset;
 }
 
 int64_t AckTracker::committable() const {
-  return offsets_.empty() ? next_position_ : offsets_.front();
+  return unacked_.empty() ? next_position_ : unacked_.frontOffset();
 }
 
 }  // namespace kafka::sidecar

@@ -9,15 +9,20 @@
 // twice is harmless. Offsets below committable() are forgotten, so an ack of one of them (at or
 // after the starting position) is taken as such a repeat.
 //
-// Memory is proportional to the records delivered and not yet committable. Plain data, no
-// executor: owned by one consumer session, used on its strand.
+// Memory is bounded however long a record stays unacked: it is proportional to the unacked
+// records, plus up to kMaxRuns runs of consecutive delivered offsets (to tell a repeated ack from
+// one of an offset never delivered). Runs beyond that, which only gaps in the offsets make (a
+// compacted topic, transaction markers), merge the oldest: an ack inside a forgotten gap is then
+// taken as a repeat. Plain data, no executor: owned by one consumer session, used on its strand.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <variant>
 
 #include "client_core/protocol/result.hpp"
+#include "server/offset_queue.hpp"
 
 namespace kafka::sidecar {
 
@@ -38,14 +43,22 @@ class AckTracker {
   Result<void> ack(int64_t offset);
 
   int64_t committable() const;
-  size_t unacked() const { return unacked_; }
+  size_t unacked() const { return unacked_.size(); }
+
+  static constexpr size_t kMaxRuns = 1024;
 
  private:
-  int64_t start_;                // the position given at construction
-  std::deque<int64_t> offsets_;  // delivered and not yet below committable(); front unacked
-  std::deque<bool> acked_;       // parallel to offsets_
-  int64_t next_position_;        // one past the last delivered or skipped offset
-  size_t unacked_ = 0;
+  struct Run {
+    int64_t first;
+    int64_t last;
+  };
+
+  bool wasDelivered(int64_t offset) const;
+
+  int64_t start_;  // the position given at construction
+  OffsetQueue<std::monostate> unacked_;
+  std::deque<Run> delivered_;  // ending at or above committable()
+  int64_t next_position_;      // one past the last delivered or skipped offset
 };
 
 }  // namespace kafka::sidecar

@@ -15,7 +15,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-using SubscribeReactor = grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>;
+using SubscribeReactor = grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>;
 
 // Consecutive records of a partition are coalesced into one response up to about this many
 // bytes, well below the 4 MiB that gRPC clients accept by default.
@@ -55,6 +55,11 @@ v1::ConsumerEvent refusal(const grpc::Status& status) {
   return event;
 }
 
+grpc::Status unparsableRequest() {
+  return {grpc::StatusCode::INVALID_ARGUMENT,
+          "a SubscribeRequest that does not parse as kafka.sidecar.v1.SubscribeRequest"};
+}
+
 void answer(const std::shared_ptr<UnaryReactor::Finisher>& finisher, grpc::Status status) {
   if (finisher->claim()) finisher->finish(std::move(status));
 }
@@ -76,12 +81,20 @@ class SubscribeCall final : public SessionOutlet,
   void start(SubscribeReactor* reactor) {
     std::lock_guard lock(mutex_);
     reactor_ = reactor;
-    reactor_->StartRead(&request_);
+    reactor_->StartRead(&request_bytes_);
   }
 
   // ---- gRPC reactions (gRPC's threads). ----
 
   void onReadDone(bool ok) {
+    if (ok) {
+      request_.Clear();
+      if (!grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&request_bytes_, &request_)
+               .ok()) {
+        request_.Clear();
+        unparsable_ = true;
+      }
+    }
     std::shared_ptr<ConsumerSession> current = session();
     if (!current) {
       openSession(ok);
@@ -114,24 +127,24 @@ class SubscribeCall final : public SessionOutlet,
 
   // ---- SessionOutlet (the session's strand). ----
 
-  void sendRecords(v1::PartitionRecords records) override {
+  void sendRecords(const TopicPartition& partition, std::vector<EncodedRecord> records) override {
     if (ended_) return;
-    const size_t bytes = records.ByteSizeLong();
-    if (!queue_.empty()) {
-      Queued& last = queue_.back();
-      if (last.message.has_records() && last.message.records().topic() == records.topic() &&
-          last.message.records().partition() == records.partition() &&
-          last.bytes + bytes <= kMaxRecordBytesPerWrite) {
-        for (v1::ConsumedRecord& record : *records.mutable_records()) {
-          *last.message.mutable_records()->add_records() = std::move(record);
-        }
-        last.bytes += bytes;
-        maybeWrite();
-        return;
-      }
+    size_t bytes = 0;
+    for (const EncodedRecord& record : records) bytes += record.bytes.size();
+    // Into the partition's last queued response, unless an event was queued after it (events
+    // keep their place among the records).
+    for (auto queued = queue_.rbegin(); queued != queue_.rend() && queued->partition; ++queued) {
+      if (*queued->partition != partition) continue;
+      if (queued->bytes + bytes > kMaxRecordBytesPerWrite) break;
+      queued->records.insert(queued->records.end(), std::make_move_iterator(records.begin()),
+                             std::make_move_iterator(records.end()));
+      queued->bytes += bytes;
+      maybeWrite();
+      return;
     }
     Queued& entry = queue_.emplace_back();
-    *entry.message.mutable_records() = std::move(records);
+    entry.partition = partition;
+    entry.records = std::move(records);
     entry.bytes = bytes;
     maybeWrite();
   }
@@ -158,24 +171,19 @@ class SubscribeCall final : public SessionOutlet,
   void withdraw(const TopicPartition& partition,
                 const std::function<bool(int64_t)>& drop) override {
     for (auto entry = queue_.begin(); entry != queue_.end();) {
-      v1::PartitionRecords* records =
-          entry->message.has_records() ? entry->message.mutable_records() : nullptr;
-      if (!records || records->topic() != partition.topic ||
-          records->partition() != partition.partition) {
+      if (entry->partition != partition) {
         ++entry;
         continue;
       }
-      auto& list = *records->mutable_records();
-      list.erase(std::remove_if(
-                     list.begin(), list.end(),
-                     [&drop](const v1::ConsumedRecord& record) { return drop(record.offset()); }),
-                 list.end());
-      if (list.empty()) {
+      std::erase_if(entry->records,
+                    [&drop](const EncodedRecord& record) { return drop(record.offset); });
+      if (entry->records.empty()) {
         entry = queue_.erase(entry);
-      } else {
-        entry->bytes = records->ByteSizeLong();
-        ++entry;
+        continue;
       }
+      entry->bytes = 0;
+      for (const EncodedRecord& record : entry->records) entry->bytes += record.bytes.size();
+      ++entry;
     }
   }
 
@@ -185,9 +193,12 @@ class SubscribeCall final : public SessionOutlet,
   }
 
  private:
+  // Records of one partition, or else `message` (`opened` or an event).
   struct Queued {
-    v1::SubscribeResponse message;
+    std::optional<TopicPartition> partition;
+    std::vector<EncodedRecord> records;
     size_t bytes = 0;  // of the records, for coalescing
+    v1::SubscribeResponse message;
   };
 
   std::shared_ptr<ConsumerSession> session() const {
@@ -199,6 +210,10 @@ class SubscribeCall final : public SessionOutlet,
   void openSession(bool ok) {
     if (!ok) {
       finish(grpc::Status::OK);  // the application ended the call without opening anything
+      return;
+    }
+    if (unparsable_) {
+      finish(unparsableRequest());
       return;
     }
     if (request_.request_case() != v1::SubscribeRequest::kOpen) {
@@ -256,6 +271,10 @@ class SubscribeCall final : public SessionOutlet,
       }
       return;
     }
+    if (unparsable_) {
+      detachAndEnd(unparsableRequest());
+      return;
+    }
     grpc::Status refused;
     switch (request_.request_case()) {
       case v1::SubscribeRequest::kOpen:
@@ -296,7 +315,10 @@ class SubscribeCall final : public SessionOutlet,
       gone();
       return;
     }
-    if (response_.has_records() && attached_) session()->written(this, response_.records());
+    if (written_.partition && attached_) {
+      session()->written(this, *written_.partition, written_.records);
+    }
+    written_ = {};
     maybeWrite();
     maybeFinish();
   }
@@ -330,15 +352,28 @@ class SubscribeCall final : public SessionOutlet,
     if (ended_) return;
     ended_ = true;
     end_status_ = std::move(status);
-    std::erase_if(queue_, [](const Queued& entry) { return entry.message.has_records(); });
+    std::erase_if(queue_, [](const Queued& entry) { return entry.partition.has_value(); });
     maybeFinish();
   }
 
   void maybeWrite() {
     if (writing_ || queue_.empty() || gone_) return;
-    if (queue_.front().message.has_event()) --queued_events_;
-    response_ = std::move(queue_.front().message);
+    written_ = std::move(queue_.front());
     queue_.pop_front();
+    if (written_.partition) {
+      response_ = recordsResponse(*written_.partition, written_.records);
+    } else {
+      if (written_.message.has_event()) --queued_events_;
+      bool own_buffer = false;
+      response_.Clear();
+      if (!grpc::SerializationTraits<v1::SubscribeResponse>::Serialize(written_.message,
+                                                                        &response_, &own_buffer)
+               .ok()) {
+        finish({grpc::StatusCode::INTERNAL, "a response could not be serialized"});
+        gone();
+        return;
+      }
+    }
     writing_ = startWrite();
   }
 
@@ -362,7 +397,7 @@ class SubscribeCall final : public SessionOutlet,
 
   void startRead() {
     std::lock_guard lock(mutex_);
-    if (!finished_) reactor_->StartRead(&request_);
+    if (!finished_) reactor_->StartRead(&request_bytes_);
   }
 
   bool startWrite() {
@@ -379,8 +414,11 @@ class SubscribeCall final : public SessionOutlet,
   bool finished_ = false;  // Finish was called (or the call is done)
   std::shared_ptr<ConsumerSession> session_;
 
-  // Read into by gRPC while a read is outstanding; handled before the next read starts.
+  // Read into by gRPC while a read is outstanding, and parsed into request_ (or found
+  // unparsable) as the read completes; handled before the next read starts.
+  grpc::ByteBuffer request_bytes_;
   v1::SubscribeRequest request_;
+  bool unparsable_ = false;
 
   // The session's strand.
   bool attached_ = false;
@@ -391,7 +429,8 @@ class SubscribeCall final : public SessionOutlet,
   grpc::Status end_status_;
   std::deque<Queued> queue_;
   size_t queued_events_ = 0;
-  v1::SubscribeResponse response_;  // gRPC's while writing_
+  Queued written_;             // what response_ holds, until its write is done
+  grpc::ByteBuffer response_;  // gRPC's while writing_
   bool writing_ = false;
 };
 
@@ -420,7 +459,7 @@ grpc::ServerUnaryReactor* onSession(ConsumerSessions& sessions, const std::strin
 
 SubscribeReactor* ConsumerService::Subscribe(grpc::CallbackServerContext* /*context*/) {
   auto call = std::make_shared<SubscribeCall>(sessions_);
-  auto* reactor = new BidiReactor<SubscribeCall, v1::SubscribeRequest, v1::SubscribeResponse>(call);
+  auto* reactor = new BidiReactor<SubscribeCall, grpc::ByteBuffer, grpc::ByteBuffer>(call);
   call->start(reactor);
   return reactor;
 }

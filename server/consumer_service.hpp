@@ -4,9 +4,11 @@
 // - Subscribe: the first message opens or attaches to a session; from then on the call is an
 //   outlet of the session, living on the session's strand: its requests are handled there one
 //   at a time (the next read starts once one is handled), and records and events are queued
-//   there and written one response at a time, consecutive records of a partition coalesced into
-//   one response of up to about 1 MiB. A cancel finishes the call at once; every other end
-//   finishes it once the write in flight is done.
+//   there and written one response at a time; while a write is in flight, the records queued for
+//   a partition are coalesced into one response of up to about 1 MiB. A cancel finishes the call at once; every other end
+//   finishes it once the write in flight is done. The method is served on raw byte buffers, so
+//   that a response of records is made of the records' encoded slices (server/encoded_record)
+//   rather than of protobuf objects copied from them.
 // - Open, Poll, Ack, Commit, Seek and Close look the session up by id and post their work to
 //   its strand; the answer comes back through the UnaryReactor's Finisher.
 //
@@ -19,11 +21,17 @@
 
 namespace kafka::sidecar {
 
-class ConsumerService final : public v1::Consumer::CallbackService {
+using ConsumerServiceBase = v1::Consumer::WithRawCallbackMethod_Subscribe<
+    v1::Consumer::WithCallbackMethod_Open<v1::Consumer::WithCallbackMethod_Poll<
+        v1::Consumer::WithCallbackMethod_Ack<v1::Consumer::WithCallbackMethod_Commit<
+            v1::Consumer::WithCallbackMethod_Seek<v1::Consumer::WithCallbackMethod_Close<
+                v1::Consumer::Service>>>>>>>;
+
+class ConsumerService final : public ConsumerServiceBase {
  public:
   explicit ConsumerService(ConsumerSessions& sessions) : sessions_(sessions) {}
 
-  grpc::ServerBidiReactor<v1::SubscribeRequest, v1::SubscribeResponse>* Subscribe(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context) override;
 
   grpc::ServerUnaryReactor* Open(grpc::CallbackServerContext* context,

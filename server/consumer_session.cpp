@@ -34,28 +34,6 @@ grpc::Status notAssigned(std::string_view what, const TopicPartition& partition)
               "assigned)"};
 }
 
-size_t payloadBytes(const v1::ConsumedRecord& record) {
-  return record.key().size() + record.value().size();
-}
-
-std::string textOf(protocol::ByteView bytes) {
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-
-void copyRecord(const record::RecordBatch& batch, const record::Record& in,
-                v1::ConsumedRecord& out) {
-  out.set_offset(in.offset);
-  if (in.key) out.set_key(textOf(*in.key));
-  if (in.value) out.set_value(textOf(*in.value));
-  for (const record::Header& header : in.headers) {
-    v1::RecordHeader* copy = out.add_headers();
-    copy->set_key(std::string(header.key));
-    if (header.value) copy->set_value(textOf(*header.value));
-  }
-  out.set_timestamp_ms(in.timestamp);
-  out.set_log_append_time(batch.timestampType() == record::TimestampType::kLogAppendTime);
-}
-
 void fillPartitions(const std::vector<TopicPartition>& partitions, v1::TopicPartitionsEvent& out) {
   for (const group::TopicPartitions& topic : group::groupByTopic(partitions)) {
     v1::TopicPartitions* entry = out.add_partitions();
@@ -184,6 +162,8 @@ grpc::Status resolveSpec(const v1::SessionSpec& in, const std::string& cluster_n
   }
 
   config.check_crcs = defaults.check_crcs;
+  config.max_buffered_bytes = defaults.max_buffered_bytes;
+  config.partition_max_bytes = defaults.fetch.partition_max_bytes;
   switch (in.offset_reset()) {
     case v1::OFFSET_RESET_UNSPECIFIED:
       config.offset_reset = defaults.offset_reset;
@@ -358,11 +338,13 @@ void ConsumerSession::detach(SessionOutlet* outlet) {
   const uint64_t id = found->second;
   receiver_ids_.erase(found);
   for (auto& [partition, state] : partitions_) {
-    for (auto& [offset, delivery] : state.unacked) {
-      if (delivery.holder != id) continue;
-      release(state, offset, delivery);
-      state.redeliver.insert(offset);
-    }
+    state.unacked.visit([&](int64_t /*offset*/, Unacked& entry) {
+      if (entry.holder == id) {
+        release(entry);
+        ++state.waiting;
+      }
+      return true;
+    });
   }
   receivers_.erase(id);
   refreshIdle();
@@ -449,7 +431,7 @@ void ConsumerSession::finishClose() {
   const grpc::Status poll_status =
       close_reason_ == CloseReason::kShutdown ? others : grpc::Status::OK;
   while (!waiters_.empty()) completeWaiter(waiters_.begin(), poll_status);
-  deadlines_.clear();
+  leases_.clear();
   partitions_.clear();
   KS_LOG(kInfo, kComponent, "session " << id_ << " closed");
   std::vector<v1::PartitionCommit> commits;
@@ -476,7 +458,7 @@ size_t ConsumerSession::creditOf(uint64_t receiver) const {
 
 bool ConsumerSession::anyRedeliverable() const {
   return std::any_of(partitions_.begin(), partitions_.end(), [](const auto& entry) {
-    return !entry.second.paused && !entry.second.redeliver.empty();
+    return !entry.second.paused && entry.second.waiting > 0;
   });
 }
 
@@ -486,6 +468,7 @@ void ConsumerSession::pump() {
     return;
   }
   pumping_ = true;
+  trimLeases();
   do {
     pump_again_ = false;
     if (state_ != State::kOpen) break;
@@ -550,20 +533,21 @@ size_t ConsumerSession::redeliverTo(uint64_t receiver, size_t credit, size_t max
   size_t bytes = 0;
   for (auto& [partition, state] : partitions_) {
     if (given >= credit || (given > 0 && bytes >= max_bytes)) break;
-    if (state.paused || state.redeliver.empty()) continue;
-    v1::PartitionRecords out;
-    out.set_topic(partition.topic);
-    out.set_partition(partition.partition);
-    while (!state.redeliver.empty() && given < credit && (given == 0 || bytes < max_bytes)) {
-      const int64_t offset = *state.redeliver.begin();
-      state.redeliver.erase(state.redeliver.begin());
-      Delivery& delivery = state.unacked.at(offset);
-      hold(state, offset, delivery, receiver);
-      *out.add_records() = delivery.record;
-      bytes += payloadBytes(delivery.record);
+    if (state.paused || state.waiting == 0) continue;
+    std::vector<EncodedRecord> out;
+    Lease* held = nullptr;
+    state.unacked.visit([&](int64_t offset, Unacked& entry) {
+      if (state.waiting == 0 || given >= credit || (given > 0 && bytes >= max_bytes)) return false;
+      if (entry.holder != kNobody) return true;
+      if (!held) held = &lease(state, offset);
+      --state.waiting;
+      hold(entry, *held, receiver);
+      out.push_back(entry.record);
+      bytes += entry.record.payload_bytes;
       ++given;
-    }
-    send(receiver, std::move(out));
+      return true;
+    });
+    send(receiver, partition, std::move(out));
   }
   return given;
 }
@@ -581,9 +565,9 @@ size_t ConsumerSession::takeInto(uint64_t receiver, size_t max_records, size_t m
           std::optional<int64_t> position = consumer_->position(run.partition);
           state->tracker.emplace(position ? std::min(*position, first) : first);
         }
-        v1::PartitionRecords out;
-        out.set_topic(run.partition.topic);
-        out.set_partition(run.partition.partition);
+        std::vector<EncodedRecord> out;
+        out.reserve(run.records.size());
+        Lease* held = nullptr;
         for (const record::Record& record : run.records) {
           if (!state->tracker->delivered(record.offset).ok()) {
             // The consumer moved back by itself (an offset reset): start the partition over.
@@ -593,16 +577,18 @@ size_t ConsumerSession::takeInto(uint64_t receiver, size_t max_records, size_t m
                               << " went back to offset " << record.offset
                               << "; its unacked records are dropped");
             restartPartition(*state, record.offset);
-            out.clear_records();
+            out.clear();
+            held = nullptr;
             if (!state->tracker->delivered(record.offset).ok()) continue;
           }
-          Delivery& delivery = state->unacked[record.offset];
-          copyRecord(run.batch, record, delivery.record);
-          hold(*state, record.offset, delivery, receiver);
-          *out.add_records() = delivery.record;
+          if (!held) held = &lease(*state, record.offset);
+          Unacked& entry = state->unacked.push(record.offset);
+          entry.record = encoder_.encode(run.batch, record);
+          hold(entry, *held, receiver);
+          out.push_back(entry.record);
         }
         touched.push_back(state);
-        send(receiver, std::move(out));
+        send(receiver, run.partition, std::move(out));
       });
   if (taken == 0) consumer_may_have_records_ = false;
   for (PartitionState* state : touched) {
@@ -615,49 +601,70 @@ size_t ConsumerSession::takeInto(uint64_t receiver, size_t max_records, size_t m
   return taken;
 }
 
-void ConsumerSession::send(uint64_t receiver, v1::PartitionRecords records) {
-  if (records.records_size() == 0) return;
+void ConsumerSession::send(uint64_t receiver, const TopicPartition& partition,
+                           std::vector<EncodedRecord> records) {
+  if (records.empty()) return;
   if (receiver != kPollReceiver) {
     auto found = receivers_.find(receiver);
-    if (found != receivers_.end()) found->second.outlet->sendRecords(std::move(records));
+    if (found != receivers_.end()) found->second.outlet->sendRecords(partition, std::move(records));
     return;
   }
   PollWaiter& waiter = waiters_.front();
-  waiter.records += static_cast<size_t>(records.records_size());
-  for (const v1::ConsumedRecord& record : records.records()) waiter.bytes += payloadBytes(record);
   auto& out = *waiter.response->mutable_records();
-  if (!out.empty() && out.rbegin()->topic() == records.topic() &&
-      out.rbegin()->partition() == records.partition()) {
-    for (v1::ConsumedRecord& record : *records.mutable_records()) {
-      *out.rbegin()->add_records() = std::move(record);
-    }
-  } else {
-    *out.Add() = std::move(records);
+  if (out.empty() || out.rbegin()->topic() != partition.topic ||
+      out.rbegin()->partition() != partition.partition) {
+    v1::PartitionRecords& entry = *out.Add();
+    entry.set_topic(partition.topic);
+    entry.set_partition(partition.partition);
   }
+  for (const EncodedRecord& record : records) {
+    appendDecoded(record, *out.rbegin());
+    waiter.bytes += record.payload_bytes;
+  }
+  waiter.records += records.size();
 }
 
-void ConsumerSession::hold(PartitionState& state, int64_t offset, Delivery& delivery,
-                           uint64_t receiver) {
-  delivery.holder = receiver;
-  delivery.deadline = Clock::now() + resolved_.ack_timeout;
-  deadlines_.emplace(delivery.deadline, &state, offset);
-  if (auto found = receivers_.find(receiver); found != receivers_.end()) ++found->second.unacked;
+ConsumerSession::Lease& ConsumerSession::lease(PartitionState& state, int64_t first) {
+  Lease& lease = leases_.emplace_back();
+  lease.id = next_lease_++;
+  lease.deadline = Clock::now() + resolved_.ack_timeout;
+  lease.state = &state;
+  lease.first = first;
+  lease.last = first;
   armAckTimer();
+  return lease;
 }
 
-void ConsumerSession::release(PartitionState& state, int64_t offset, Delivery& delivery) {
-  if (delivery.holder == kNobody) return;
-  if (auto found = receivers_.find(delivery.holder); found != receivers_.end()) {
+void ConsumerSession::hold(Unacked& entry, Lease& lease, uint64_t receiver) {
+  entry.holder = receiver;
+  entry.lease = lease.id;
+  lease.last = entry.record.offset;
+  ++lease.held;
+  if (auto found = receivers_.find(receiver); found != receivers_.end()) ++found->second.unacked;
+}
+
+void ConsumerSession::release(Unacked& entry) {
+  if (entry.holder == kNobody) return;
+  if (auto found = receivers_.find(entry.holder); found != receivers_.end()) {
     --found->second.unacked;
   }
-  deadlines_.erase(DeadlineKey{delivery.deadline, &state, offset});
-  delivery.holder = kNobody;
+  // Every held record's lease is still queued: leases go only once they hold nothing.
+  --leases_[entry.lease - leases_.front().id].held;
+  entry.holder = kNobody;
+  entry.lease = 0;
+}
+
+void ConsumerSession::trimLeases() {
+  while (!leases_.empty() && leases_.front().held == 0) leases_.pop_front();
 }
 
 void ConsumerSession::dropRecords(PartitionState& state) {
-  for (auto& [offset, delivery] : state.unacked) release(state, offset, delivery);
+  state.unacked.visit([this](int64_t /*offset*/, Unacked& entry) {
+    release(entry);
+    return true;
+  });
   state.unacked.clear();
-  state.redeliver.clear();
+  state.waiting = 0;
   for (auto& [id, receiver] : receivers_) {
     if (receiver.outlet) receiver.outlet->withdraw(state.partition, [](int64_t) { return true; });
   }
@@ -684,12 +691,11 @@ Result<void> ConsumerSession::applyAck(PartitionState& state, int64_t offset) {
                  "offset " + std::to_string(offset) + " was never delivered"};
   }
   if (Result<void> acked = state.tracker->ack(offset); !acked.ok()) return acked;
-  auto found = state.unacked.find(offset);
-  if (found != state.unacked.end()) {
-    if (found->second.holder == kNobody) state.redeliver.erase(offset);
-    release(state, offset, found->second);
-    state.unacked.erase(found);
-  }
+  Unacked* entry = state.unacked.find(offset);
+  if (!entry) return {};
+  if (entry->holder == kNobody) --state.waiting;
+  release(*entry);
+  state.unacked.remove(offset);
   return {};
 }
 
@@ -718,13 +724,16 @@ grpc::Status ConsumerSession::ack(
   return first;
 }
 
-void ConsumerSession::written(SessionOutlet* /*outlet*/, const v1::PartitionRecords& records) {
+void ConsumerSession::written(SessionOutlet* /*outlet*/, const TopicPartition& partition,
+                              std::span<const EncodedRecord> records) {
   if (!resolved_.auto_ack) return;
-  PartitionState* state = find({records.topic(), records.partition()});
+  PartitionState* state = find(partition);
   if (!state) return;
-  for (const v1::ConsumedRecord& record : records.records()) {
+  for (const EncodedRecord& record : records) {
     // A record dropped meanwhile (a seek) is not acked in its new life.
-    if (state->unacked.contains(record.offset())) (void)applyAck(*state, record.offset());
+    if (state->unacked.find(record.offset)) {
+      (void)applyAck(*state, record.offset);
+    }
   }
   markCommittable(*state);
   pump();
@@ -927,9 +936,9 @@ void ConsumerSession::completeWaiter(std::list<PollWaiter>::iterator waiter, grp
 // Timers and events
 
 void ConsumerSession::armAckTimer() {
-  if (ack_timer_armed_ || deadlines_.empty() || state_ != State::kOpen) return;
+  if (ack_timer_armed_ || leases_.empty() || state_ != State::kOpen) return;
   ack_timer_armed_ = true;
-  ack_timer_.expires_at(std::get<0>(*deadlines_.begin()));
+  ack_timer_.expires_at(leases_.front().deadline);
   ack_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (!self) return;
@@ -942,24 +951,35 @@ void ConsumerSession::armAckTimer() {
 
 void ConsumerSession::expireAcks() {
   const Clock::time_point now = Clock::now();
-  // By holder and partition, to take them back from each stream's queue at once.
-  std::map<std::pair<uint64_t, PartitionState*>, std::set<int64_t>> expired;
-  while (!deadlines_.empty() && std::get<0>(*deadlines_.begin()) <= now) {
-    auto [deadline, state, offset] = *deadlines_.begin();
-    Delivery& delivery = state->unacked.at(offset);
-    expired[{delivery.holder, state}].insert(offset);
-    release(*state, offset, delivery);
-    state->redeliver.insert(offset);
-  }
-  for (const auto& [key, offsets] : expired) {
-    auto receiver = receivers_.find(key.first);
-    if (receiver == receivers_.end() || !receiver->second.outlet) continue;
-    receiver->second.outlet->withdraw(
-        key.second->partition, [&offsets](int64_t offset) { return offsets.contains(offset); });
+  while (!leases_.empty() && leases_.front().deadline <= now) {
+    Lease& lease = leases_.front();
+    if (lease.held == 0) {
+      leases_.pop_front();
+      continue;
+    }
+    PartitionState& state = *lease.state;
+    std::vector<int64_t> expired;
+    uint64_t holder = kNobody;
+    state.unacked.visitFrom(lease.first, [&](int64_t offset, Unacked& entry) {
+      if (offset > lease.last) return false;
+      if (entry.lease == lease.id) {
+        holder = entry.holder;
+        expired.push_back(offset);
+        release(entry);
+        ++state.waiting;
+      }
+      return true;
+    });
+    leases_.pop_front();
+    auto receiver = receivers_.find(holder);
+    if (receiver != receivers_.end() && receiver->second.outlet) {
+      receiver->second.outlet->withdraw(state.partition, [&expired](int64_t offset) {
+        return std::binary_search(expired.begin(), expired.end(), offset);
+      });
+    }
     KS_LOG(kDebug, kComponent,
-           "session " << id_ << ": " << offsets.size() << " record(s) of "
-                      << describePartition(key.second->partition.topic,
-                                           key.second->partition.partition)
+           "session " << id_ << ": " << expired.size() << " record(s) of "
+                      << describePartition(state.partition.topic, state.partition.partition)
                       << " not acked within " << resolved_.ack_timeout.count()
                       << " ms; delivering them again");
   }

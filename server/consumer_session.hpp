@@ -13,6 +13,9 @@
 // - Commits: an AckTracker per partition turns acks into the committable offset, which is marked
 //   on the consumer as it advances. Revoked partitions are marked one last time and their
 //   unacked records dropped (their next owner delivers them again); acks for them are refused.
+// - Memory: an unacked record is kept once, serialized (EncodedRecord), and shared with the
+//   responses that carry it; per partition, the unacked records sit in an OffsetQueue. Each
+//   handing of records to a receiver is one lease with one deadline, in a FIFO.
 // - Events (assignments, end of partition, commits, seeks, errors) go to every attached stream,
 //   and, once the session has been used through Open or Poll, to a bounded queue for Poll.
 // - Lifetime: the session stays open while calls use it and for its idle TTL after; unary calls
@@ -34,9 +37,8 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
-#include <tuple>
+#include <span>
 #include <vector>
 
 #include "client_core/cluster/cluster.hpp"
@@ -44,6 +46,8 @@
 #include "kafka/sidecar/v1/consumer.grpc.pb.h"
 #include "server/ack_tracker.hpp"
 #include "server/config.hpp"
+#include "server/encoded_record.hpp"
+#include "server/offset_queue.hpp"
 #include "server/unary_reactor.hpp"
 
 namespace kafka::sidecar {
@@ -83,7 +87,8 @@ class SessionOutlet {
  public:
   virtual ~SessionOutlet() = default;
   // Consecutive records of one partition, in offset order.
-  virtual void sendRecords(v1::PartitionRecords records) = 0;
+  virtual void sendRecords(const TopicPartition& partition,
+                           std::vector<EncodedRecord> records) = 0;
   virtual void sendEvent(const v1::ConsumerEvent& event) = 0;
   // Takes back the records of `partition` that are queued and not being written yet, where
   // `drop(offset)` says so: the session no longer counts them as delivered to this call.
@@ -146,7 +151,8 @@ class ConsumerSession : public consumer::ConsumerListener,
   // The stream's unacked records go to the other receivers. Idempotent.
   void detach(SessionOutlet* outlet);
   // A write of `records` to `outlet` completed: with ACK_MODE_AUTO, that acks them.
-  void written(SessionOutlet* outlet, const v1::PartitionRecords& records);
+  void written(SessionOutlet* outlet, const TopicPartition& partition,
+               std::span<const EncodedRecord> records);
 
   // Applies every ack it can; the first refusal, naming topic, partition and offset:
   // FAILED_PRECONDITION for a partition the session does not own, INVALID_ARGUMENT for an offset
@@ -192,17 +198,27 @@ class ConsumerSession : public consumer::ConsumerListener,
   enum class State { kOpen, kClosing, kClosed };
 
   // A record delivered and not acked.
-  struct Delivery {
-    v1::ConsumedRecord record;
+  struct Unacked {
+    EncodedRecord record;
     uint64_t holder = 0;  // the receiver holding it; kNobody while waiting to be delivered again
-    Clock::time_point deadline;
+    uint64_t lease = 0;   // the delivery whose deadline applies to it
   };
   struct PartitionState {
     TopicPartition partition;
     std::optional<AckTracker> tracker;  // from the first delivery, end of partition or seek
-    std::map<int64_t, Delivery> unacked;
-    std::set<int64_t> redeliver;  // offsets of `unacked` held by nobody
+    OffsetQueue<Unacked> unacked;
+    size_t waiting = 0;                 // of `unacked`, those held by nobody
     bool paused = false;
+  };
+  // Records of one partition handed to one receiver at once, under one deadline. The ack
+  // timeout is the same for every delivery, so deadlines come in the order of the leases.
+  struct Lease {
+    uint64_t id = 0;
+    Clock::time_point deadline;
+    PartitionState* state = nullptr;  // valid while held > 0
+    int64_t first = 0;                // the offsets it spans
+    int64_t last = 0;
+    size_t held = 0;  // records still held under it
   };
   // A stream, or (kPollReceiver) whoever polls.
   struct Receiver {
@@ -219,8 +235,6 @@ class ConsumerSession : public consumer::ConsumerListener,
     size_t bytes = 0;
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
-  using DeadlineKey = std::tuple<Clock::time_point, PartitionState*, int64_t>;
-
   static constexpr uint64_t kNobody = 0;
   static constexpr uint64_t kPollReceiver = 1;
 
@@ -235,9 +249,14 @@ class ConsumerSession : public consumer::ConsumerListener,
   // Hands `receiver` records to deliver again; returns how many.
   size_t redeliverTo(uint64_t receiver, size_t credit, size_t max_bytes);
   size_t takeInto(uint64_t receiver, size_t max_records, size_t max_bytes);
-  void send(uint64_t receiver, v1::PartitionRecords records);
-  void hold(PartitionState& state, int64_t offset, Delivery& delivery, uint64_t receiver);
-  void release(PartitionState& state, int64_t offset, Delivery& delivery);
+  void send(uint64_t receiver, const TopicPartition& partition,
+            std::vector<EncodedRecord> records);
+  // Starts a lease on `state`'s records from `first` on; hold() adds each to it.
+  Lease& lease(PartitionState& state, int64_t first);
+  void hold(Unacked& entry, Lease& lease, uint64_t receiver);
+  void release(Unacked& entry);
+  // Forgets the oldest leases while they hold nothing.
+  void trimLeases();
   bool anyRedeliverable() const;
   // Forgets every delivered record of the partition, also those queued in streams.
   void dropRecords(PartitionState& state);
@@ -284,7 +303,10 @@ class ConsumerSession : public consumer::ConsumerListener,
   std::map<SessionOutlet*, uint64_t> receiver_ids_;
   uint64_t next_receiver_ = kPollReceiver + 1;
   size_t rotation_ = 0;              // which stream is served first, in turn
-  std::set<DeadlineKey> deadlines_;  // of every held record
+  // By id and so by deadline, from the oldest that still holds records (or has not expired).
+  std::deque<Lease> leases_;
+  uint64_t next_lease_ = 1;
+  RecordEncoder encoder_;
   bool pumping_ = false;
   bool pump_again_ = false;
   bool consumer_may_have_records_ = true;  // false from a take() of nothing to onRecordsAvailable

@@ -173,6 +173,29 @@ class ModelTracker {
   std::set<int64_t> unacked_;
 };
 
+TEST(AckTrackerTest, ForgetsOnlyTheOldestGapsBehindARecordThatStaysUnacked) {
+  AckTracker tracker(0);
+  deliver(tracker, {0});
+  // Every other offset delivered and acked, behind offset 0, which stays unacked: one run per
+  // delivered offset, more than are kept.
+  const int64_t runs = static_cast<int64_t>(AckTracker::kMaxRuns) + 10;
+  for (int64_t offset = 2; offset <= 2 * runs; offset += 2) {
+    ASSERT_TRUE(tracker.delivered(offset).ok());
+    ASSERT_TRUE(tracker.ack(offset).ok());
+  }
+  EXPECT_EQ(tracker.committable(), 0);
+  EXPECT_EQ(tracker.unacked(), 1u);
+  // The oldest gaps were merged away: an ack there counts as a repeat.
+  EXPECT_TRUE(tracker.ack(1).ok());
+  // Recent gaps are still known: never delivered.
+  expectRejected(tracker.ack(2 * runs - 1), 2 * runs - 1);
+  expectRejected(tracker.ack(2 * runs + 1), 2 * runs + 1);
+  // Repeats anywhere are harmless.
+  ack(tracker, {2, 2 * runs});
+  ack(tracker, {0});
+  EXPECT_EQ(tracker.committable(), 2 * runs + 1);
+}
+
 TEST(AckTrackerTest, AgreesWithAModelOverManyRandomOperations) {
   for (uint32_t seed = 1; seed <= 20; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));

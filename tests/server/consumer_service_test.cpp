@@ -6,6 +6,7 @@
 #include "server/consumer_service.hpp"
 
 #include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 
@@ -879,6 +880,59 @@ TEST_F(ConsumerServiceTest, PausedPartitionsDeliverNothingUntilResumed) {
            e.error().error().message().find("partition 7") != std::string::npos;
   }));
   EXPECT_TRUE(stream.end().ok());
+}
+
+// Subscribe is served on raw bytes: a message that is not a SubscribeRequest is refused by name,
+// first or later in the call.
+TEST_F(ConsumerServiceTest, SubscribeRefusesBytesThatDoNotParse) {
+  auto channel = grpc::CreateChannel(daemon_->grpcAddress(), grpc::InsecureChannelCredentials());
+  // A field 1 (open) whose length runs past the end of the message.
+  const std::string garbage = "\x0a\x7f\x01";
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto step = [&queue](int expected) {
+    void* tag = nullptr;
+    bool ok = false;
+    EXPECT_TRUE(queue.Next(&tag, &ok));
+    EXPECT_EQ(tag, reinterpret_cast<void*>(static_cast<intptr_t>(expected)));
+    return ok;
+  };
+  auto tag = [](int n) { return reinterpret_cast<void*>(static_cast<intptr_t>(n)); };
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      stub.PrepareCall(&context, "/kafka.sidecar.v1.Consumer/Subscribe", &queue);
+  call->StartCall(tag(1));
+  ASSERT_TRUE(step(1));
+  grpc::Slice slice(garbage);
+  grpc::ByteBuffer message(&slice, 1);
+  call->Write(message, tag(2));
+  step(2);
+  grpc::Status status;
+  call->Finish(&status, tag(3));
+  ASSERT_TRUE(step(3));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("does not parse as kafka.sidecar.v1.SubscribeRequest"),
+            std::string::npos)
+      << status.error_message();
+  queue.Shutdown();
+  void* ignored_tag = nullptr;
+  bool ignored_ok = false;
+  while (queue.Next(&ignored_tag, &ignored_ok)) {
+  }
+
+  // After an open, the same.
+  Subscription stream(*consumer_);
+  ASSERT_TRUE(stream.open(onePartition("unparsable", 1)));
+  v1::SubscribeRequest ack;
+  v1::PartitionOffsets& offsets = *ack.mutable_ack()->add_partitions();
+  // A valid message whose string field holds invalid UTF-8 does not parse (proto3 strings).
+  offsets.set_topic("\xff\xfe");
+  ASSERT_TRUE(stream.send(ack));
+  status = stream.end();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("does not parse"), std::string::npos)
+      << status.error_message();
 }
 
 TEST_F(ConsumerServiceTest, BadRequestsAreRefusedAndTheDaemonKeepsServing) {
