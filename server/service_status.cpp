@@ -32,6 +32,9 @@ grpc::Status statusOf(const Error& error, const std::string& context) {
     case ErrorCode::kInvalidArgument:
       code = grpc::StatusCode::INVALID_ARGUMENT;
       break;
+    case ErrorCode::kUnsupportedApi:
+      code = grpc::StatusCode::UNIMPLEMENTED;
+      break;
     case ErrorCode::kTopicAuthorizationFailed:
     case ErrorCode::kGroupAuthorizationFailed:
     case ErrorCode::kClusterAuthorizationFailed:

@@ -16,8 +16,9 @@ namespace kafka::sidecar {
 grpc::Status unknownCluster(const ClusterRegistry& clusters, std::string_view name);
 
 // The status of a call that a Kafka error failed as a whole: UNAVAILABLE for what may pass on a
-// retry, ABORTED for a rebalance, INVALID_ARGUMENT, PERMISSION_DENIED, else FAILED_PRECONDITION.
-// The message is "CONTEXT: " and the error.
+// retry, ABORTED for a rebalance, INVALID_ARGUMENT, PERMISSION_DENIED, UNIMPLEMENTED for an API
+// the brokers do not support, else FAILED_PRECONDITION. The message is "CONTEXT: " and the
+// error.
 grpc::Status statusOf(const Error& error, const std::string& context);
 
 // The API's KafkaError for `error`: its code, the code's name, and its message (or, when it has

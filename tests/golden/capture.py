@@ -20,7 +20,12 @@ tests/fuzz/corpus/response as a seed.
 For every (producer, API, version, direction) the largest frame seen is kept: it is the one with
 the most content (a Fetch response carrying records rather than an empty one, say).
 
-Run from anywhere:  /usr/bin/python3 tests/golden/capture.py [--mock-cluster PATH]
+The admin APIs (CreateTopics, DeleteTopics, DescribeConfigs, ListGroups, DescribeGroups) are
+served by no broker we have: their requests and responses are encoded by kafka-python instead
+(kafka_python_admin.py) and written with the others. --admin-only rewrites just those, keeping
+the captured frames as they are.
+
+Run from anywhere:  /usr/bin/python3 tests/golden/capture.py [--mock-cluster PATH] [--admin-only]
 Needs kcat and python3-kafka. The frames differ from run to run in ports, the mock's cluster id,
 record timestamps and CRCs; the test depends on none of these.
 """
@@ -35,6 +40,8 @@ import sys
 import threading
 import time
 
+import kafka_python_admin
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CORPUS = os.path.join(REPO, "tests", "fuzz", "corpus")
@@ -46,7 +53,8 @@ RECORDS = [(b"key-1", b"value-1"), (b"key-2", b"value-2")]
 # kafka-python lets us fix the record timestamps; kcat always uses the current time.
 KAFKA_PYTHON_TIMESTAMP_MS = 1700000000000
 
-# The APIs whose frames are kept: the ones our client core defines and the mock serves.
+# The APIs whose frames are kept: the ones our client core defines and the mock serves, and the
+# admin ones that kafka_python_admin.py encodes.
 API_NAMES = {
     0: "produce",
     1: "fetch",
@@ -59,8 +67,13 @@ API_NAMES = {
     12: "heartbeat",
     13: "leave_group",
     14: "sync_group",
+    15: "describe_groups",
+    16: "list_groups",
     18: "api_versions",
+    19: "create_topics",
+    20: "delete_topics",
     22: "init_producer_id",
+    32: "describe_configs",
 }
 API_VERSIONS_KEY = 18
 UNSUPPORTED_VERSION = 35
@@ -249,7 +262,33 @@ def run_kafka_python(bootstrap):
         raise RuntimeError("kafka-python consumed %r" % seen)
 
 
-def write_frames(recorder):
+def frame_name(peer, api_key, version, direction, answers):
+    name = "%s_%s_%s_v%d" % (peer.replace("-", "_"), API_NAMES[api_key], direction, version)
+    if answers is not None and answers != version:
+        name += "_to_v%d" % answers
+    return name + ".hex"
+
+
+def captured_frames():
+    """The frames MANIFEST.txt lists now, but kafka_python_admin.py's, keyed as Recorder keys
+    them."""
+    admin = {key[:4] for key in kafka_python_admin.frames()}
+    frames = {}
+    with open(os.path.join(HERE, "MANIFEST.txt")) as f:
+        for line in f:
+            if not line.strip() or line.startswith("#"):
+                continue
+            name, api_key, _, version, direction, peer, answers, _ = line.split()
+            key = (peer, int(api_key), int(version), direction,
+                   None if answers == "-" else int(answers))
+            if key[:4] in admin:
+                continue
+            with open(os.path.join(HERE, name)) as hex_file:
+                frames[key] = bytes.fromhex("".join(hex_file.read().split()))
+    return frames
+
+
+def write_frames(frames):
     for name in os.listdir(HERE):
         if name.endswith(".hex"):
             os.remove(os.path.join(HERE, name))
@@ -258,12 +297,11 @@ def write_frames(recorder):
         os.makedirs(corpus, exist_ok=True)
         for name in os.listdir(corpus):
             os.remove(os.path.join(corpus, name))
+    frames = dict(frames)
+    frames.update(kafka_python_admin.frames())
     rows = []
-    for (peer, api_key, version, direction, answers), frame in recorder.frames.items():
-        name = "%s_%s_%s_v%d" % (peer.replace("-", "_"), API_NAMES[api_key], direction, version)
-        if answers is not None and answers != version:
-            name += "_to_v%d" % answers
-        name += ".hex"
+    for (peer, api_key, version, direction, answers), frame in frames.items():
+        name = frame_name(peer, api_key, version, direction, answers)
         with open(os.path.join(HERE, name), "w") as f:
             for i in range(0, len(frame), 32):
                 f.write(frame[i:i + 32].hex() + "\n")
@@ -278,8 +316,10 @@ def write_frames(recorder):
         f.write("# Golden Kafka frames from independent implementations: requests sent by kcat\n"
                 "# (librdkafka %s) and kafka-python %s, responses of librdkafka's mock broker.\n"
                 "# Captured by a recording proxy in front of mock-cluster while each client\n"
-                "# produced and then consumed fixed records (see capture.py).\n"
-                "# Regenerate: /usr/bin/python3 tests/golden/capture.py\n"
+                "# produced and then consumed fixed records (see capture.py). The admin APIs'\n"
+                "# requests and responses (producer kafka-python) are encoded by kafka-python\n"
+                "# itself, as the mock serves none of them (see kafka_python_admin.py).\n"
+                "# Regenerate: /usr/bin/python3 tests/golden/capture.py [--admin-only]\n"
                 "# (it runs build/bin/mock-cluster; --mock-cluster PATH names another build)\n"
                 "# Each .hex file is one whole frame, length prefix included, in hex.\n"
                 "# expect: reencode = decodes and re-encodes to the same bytes; reject = the\n"
@@ -316,7 +356,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mock-cluster", default=os.path.join(REPO, "build", "bin",
                                                                "mock-cluster"))
+    parser.add_argument("--admin-only", action="store_true",
+                        help="rewrite only the frames kafka_python_admin.py encodes")
     args = parser.parse_args()
+    if args.admin_only:
+        write_frames(captured_frames())
+        return
 
     mock = subprocess.Popen([args.mock_cluster, "--topic", TOPIC + ":1"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
@@ -340,7 +385,7 @@ def main():
     finally:
         mock.stdin.close()
         mock.wait(timeout=30)
-    write_frames(recorder)
+    write_frames(recorder.frames)
 
 
 if __name__ == "__main__":

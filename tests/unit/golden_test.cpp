@@ -1,8 +1,9 @@
 // Golden frames: bytes that other Kafka implementations put on the wire (requests of kcat and
 // kafka-python, responses of librdkafka's mock broker), captured by tests/golden/capture.py and
-// listed in tests/golden/MANIFEST.txt. Each must decode with our definitions and re-encode to the
-// very same bytes, which checks field order, types, versions and nullability against
-// implementations we did not write.
+// listed in tests/golden/MANIFEST.txt, and the admin APIs' requests and responses as kafka-python
+// encodes them (tests/golden/kafka_python_admin.py). Each must decode with our definitions and
+// re-encode to the very same bytes, which checks field order, types, versions and nullability
+// against implementations we did not write.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,17 +12,18 @@
 #include <string>
 #include <vector>
 
+#include "client_core/group/consumer_protocol.hpp"
 #include "client_core/protocol/dispatch.hpp"
 #include "tests/unit/golden_frames.hpp"
 
 namespace kafka::protocol {
 namespace {
 
-using testing::GoldenFrame;
 using testing::decodeRequest;
 using testing::decodeResponse;
 using testing::golden;
 using testing::goldenFile;
+using testing::GoldenFrame;
 using testing::kGoldenDir;
 
 // Where two frames first differ, to point at the field that broke.
@@ -97,6 +99,22 @@ TEST(GoldenTest, ManifestCoversEveryPeerAndTheCoreApis) {
   }
 }
 
+// The admin APIs, which no broker here serves: kafka-python's requests and responses, each in
+// at least two versions.
+TEST(GoldenTest, ManifestCoversTheAdminApisBothWays) {
+  for (ApiKey key : {ApiKey::kCreateTopics, ApiKey::kDeleteTopics, ApiKey::kDescribeConfigs,
+                     ApiKey::kListGroups, ApiKey::kDescribeGroups}) {
+    std::set<int16_t> requests;
+    std::set<int16_t> responses;
+    for (const GoldenFrame& f : golden()) {
+      if (f.api_key != static_cast<int16_t>(key) || f.producer != "kafka-python") continue;
+      (f.request ? requests : responses).insert(f.version);
+    }
+    EXPECT_GE(requests.size(), 2u) << apiName(key);
+    EXPECT_GE(responses.size(), 2u) << apiName(key);
+  }
+}
+
 TEST(GoldenTest, EveryFrameReencodesByteForByte) {
   size_t checked = 0;
   for (const GoldenFrame& f : golden()) {
@@ -114,7 +132,7 @@ TEST(GoldenTest, EveryFrameReencodesByteForByte) {
     });
     EXPECT_TRUE(reencoded.ok()) << reencoded.error().toString();
   }
-  EXPECT_GE(checked, 40u);
+  EXPECT_GE(checked, 60u);
 }
 
 TEST(GoldenTest, MalformedPeerFramesAreRejected) {
@@ -239,6 +257,128 @@ TEST(GoldenTest, MockFetchResponsesCarryTheProducedRecords) {
     EXPECT_EQ(partition.error_code, 0) << file;
     EXPECT_GE(partition.high_watermark, 2) << file;
     expectBatchOfTwoRecords(partition.records, file);
+  }
+}
+
+TEST(GoldenTest, KafkaPythonCreateTopicsRequestsCarryEveryTopicSetting) {
+  for (int16_t version : {2, 3}) {
+    auto request = decodeRequest<CreateTopicsApi>(
+        goldenFile("kafka_python_create_topics_request_v" + std::to_string(version) + ".hex"));
+    SCOPED_TRACE(version);
+    ASSERT_EQ(request.topics.size(), 2u);
+    const auto& created = request.topics[0];
+    EXPECT_EQ(created.name, "golden-created");
+    EXPECT_EQ(created.num_partitions, 3);
+    EXPECT_EQ(created.replication_factor, 2);
+    ASSERT_EQ(created.configs.size(), 2u);
+    EXPECT_EQ(created.configs[0].name, "cleanup.policy");
+    EXPECT_EQ(created.configs[0].value, "compact");
+    EXPECT_EQ(created.configs[1].name, "retention.ms");
+    EXPECT_FALSE(created.configs[1].value.has_value()) << "a null value";
+    const auto& assigned = request.topics[1];
+    EXPECT_EQ(assigned.num_partitions, -1);
+    EXPECT_EQ(assigned.replication_factor, -1);
+    ASSERT_EQ(assigned.assignments.size(), 2u);
+    EXPECT_EQ(assigned.assignments[1].partition_index, 1);
+    EXPECT_EQ(assigned.assignments[1].broker_ids, (std::vector<int32_t>{2, 3}));
+    EXPECT_EQ(request.timeout_ms, 30000);
+    EXPECT_EQ(request.validate_only, version == 3);
+  }
+}
+
+TEST(GoldenTest, KafkaPythonCreateTopicsResponsesCarryPerTopicErrors) {
+  auto response =
+      decodeResponse<CreateTopicsApi>(goldenFile("kafka_python_create_topics_response_v2.hex"));
+  EXPECT_EQ(response.throttle_time_ms, 2);
+  ASSERT_EQ(response.topics.size(), 2u);
+  EXPECT_EQ(response.topics[0].error_code, 0);
+  EXPECT_FALSE(response.topics[0].error_message.has_value());
+  EXPECT_EQ(response.topics[1].name, "golden-assigned");
+  EXPECT_EQ(fromWire(response.topics[1].error_code), ErrorCode::kTopicAlreadyExists);
+  EXPECT_EQ(response.topics[1].error_message, "Topic 'golden-assigned' already exists.");
+}
+
+TEST(GoldenTest, KafkaPythonDeleteTopicsFramesNameTheTopics) {
+  auto request =
+      decodeRequest<DeleteTopicsApi>(goldenFile("kafka_python_delete_topics_request_v3.hex"));
+  EXPECT_EQ(request.topic_names, (std::vector<std::string>{"golden-a", "golden-b"}));
+  EXPECT_EQ(request.timeout_ms, 15000);
+  auto response =
+      decodeResponse<DeleteTopicsApi>(goldenFile("kafka_python_delete_topics_response_v1.hex"));
+  ASSERT_EQ(response.responses.size(), 2u);
+  EXPECT_EQ(response.responses[1].name, "golden-b");
+  EXPECT_EQ(fromWire(response.responses[1].error_code), ErrorCode::kUnknownTopicOrPartition);
+}
+
+TEST(GoldenTest, KafkaPythonDescribeConfigsFrames) {
+  auto request =
+      decodeRequest<DescribeConfigsApi>(goldenFile("kafka_python_describe_configs_request_v2.hex"));
+  ASSERT_EQ(request.resources.size(), 2u);
+  EXPECT_EQ(request.resources[0].resource_type, config_resource::kTopic);
+  EXPECT_EQ(request.resources[0].configuration_keys,
+            (std::vector<std::string>{"cleanup.policy", "ssl.key.password"}));
+  EXPECT_EQ(request.resources[1].resource_type, config_resource::kBroker);
+  EXPECT_FALSE(request.resources[1].configuration_keys.has_value()) << "null: every key";
+  EXPECT_TRUE(request.include_synonyms);
+
+  auto response = decodeResponse<DescribeConfigsApi>(
+      goldenFile("kafka_python_describe_configs_response_v2.hex"));
+  ASSERT_EQ(response.results.size(), 2u);
+  const auto& topic = response.results[0];
+  EXPECT_EQ(topic.resource_name, "golden");
+  EXPECT_FALSE(topic.error_message.has_value());
+  ASSERT_EQ(topic.configs.size(), 2u);
+  EXPECT_EQ(topic.configs[0].value, "compact");
+  EXPECT_EQ(topic.configs[0].config_source, 1);
+  ASSERT_EQ(topic.configs[0].synonyms.size(), 2u);
+  EXPECT_EQ(topic.configs[0].synonyms[1].name, "log.cleanup.policy");
+  EXPECT_EQ(topic.configs[0].synonyms[1].source, 5);
+  const auto& password = topic.configs[1];
+  EXPECT_TRUE(password.is_sensitive);
+  EXPECT_TRUE(password.read_only);
+  EXPECT_FALSE(password.value.has_value());
+  EXPECT_EQ(password.config_source, 4);
+  EXPECT_EQ(fromWire(response.results[1].error_code), ErrorCode::kTopicAuthorizationFailed);
+  EXPECT_EQ(response.results[1].error_message, "Not authorized");
+}
+
+TEST(GoldenTest, KafkaPythonListGroupsResponsesListTheGroups) {
+  for (const char* file :
+       {"kafka_python_list_groups_response_v0.hex", "kafka_python_list_groups_response_v1.hex"}) {
+    auto response = decodeResponse<ListGroupsApi>(goldenFile(file));
+    EXPECT_EQ(response.error_code, 0) << file;
+    ASSERT_EQ(response.groups.size(), 2u) << file;
+    EXPECT_EQ(response.groups[0].group_id, "golden-group") << file;
+    EXPECT_EQ(response.groups[0].protocol_type, "consumer") << file;
+    EXPECT_EQ(response.groups[1].protocol_type, "") << file;
+  }
+}
+
+TEST(GoldenTest, KafkaPythonDescribeGroupsCarryConsumerProtocolMembers) {
+  auto request =
+      decodeRequest<DescribeGroupsApi>(goldenFile("kafka_python_describe_groups_request_v3.hex"));
+  EXPECT_EQ(request.groups, (std::vector<std::string>{"golden-group", "golden-gone"}));
+  EXPECT_TRUE(request.include_authorized_operations);
+  for (const char* file : {"kafka_python_describe_groups_response_v0.hex",
+                           "kafka_python_describe_groups_response_v2.hex"}) {
+    auto response = decodeResponse<DescribeGroupsApi>(goldenFile(file));
+    ASSERT_EQ(response.groups.size(), 2u) << file;
+    const auto& stable = response.groups[0];
+    EXPECT_EQ(stable.group_state, "Stable") << file;
+    EXPECT_EQ(stable.protocol_data, "range") << file;
+    ASSERT_EQ(stable.members.size(), 1u) << file;
+    const auto& member = stable.members[0];
+    EXPECT_EQ(member.client_host, "/127.0.0.1") << file;
+    // kafka-python's own encoding of the consumer protocol.
+    auto assignment = group::decodeAssignment(member.member_assignment);
+    ASSERT_TRUE(assignment.ok()) << assignment.error().toString();
+    EXPECT_EQ(group::flatten(assignment->partitions),
+              (std::vector<TopicPartition>{{"audit", 1}, {"golden", 0}, {"golden", 2}}));
+    auto subscription = group::decodeSubscription(member.member_metadata);
+    ASSERT_TRUE(subscription.ok()) << subscription.error().toString();
+    EXPECT_EQ(subscription->topics, (std::vector<std::string>{"golden", "audit"}));
+    EXPECT_EQ(response.groups[1].group_state, "Dead") << file;
+    EXPECT_TRUE(response.groups[1].members.empty()) << file;
   }
 }
 

@@ -1,4 +1,4 @@
-// ksctl commands over kafka.sidecar.v1.Admin.
+// ksctl commands over kafka.sidecar.v1.Admin: brokers, topics (the listing) and offsets.
 #include <grpcpp/client_context.h>
 
 #include "kafka/sidecar/v1/admin.grpc.pb.h"
@@ -47,6 +47,11 @@ int runBrokers(CommandContext& context, std::span<const std::string_view> args) 
 }
 
 int runTopics(CommandContext& context, std::span<const std::string_view> args) {
+  if (!args.empty()) {
+    if (args[0] == "create") return runTopicsCreate(context, args.subspan(1));
+    if (args[0] == "delete") return runTopicsDelete(context, args.subspan(1));
+    if (args[0] == "describe-config") return runTopicsDescribeConfig(context, args.subspan(1));
+  }
   bool verbose = false;
   for (std::string_view arg : args) {
     if (arg == "-v" || arg == "--verbose") {

@@ -5,6 +5,7 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/status.h>
 
+#include <charconv>
 #include <chrono>
 #include <istream>
 #include <memory>
@@ -46,10 +47,17 @@ struct Command {
 // Every command, in the order help lists them.
 std::span<const Command> commands();
 
-// Commands, one function each (admin_commands.cpp).
+// Commands, one function each (admin_commands.cpp). `topics` lists topics, or runs one of the
+// subcommands of topic_commands.cpp.
 int runBrokers(CommandContext& context, std::span<const std::string_view> args);
 int runTopics(CommandContext& context, std::span<const std::string_view> args);
 int runOffsets(CommandContext& context, std::span<const std::string_view> args);
+// topic_commands.cpp: `topics create|delete|describe-config`, given the subcommand's arguments.
+int runTopicsCreate(CommandContext& context, std::span<const std::string_view> args);
+int runTopicsDelete(CommandContext& context, std::span<const std::string_view> args);
+int runTopicsDescribeConfig(CommandContext& context, std::span<const std::string_view> args);
+// group_commands.cpp: `groups [list]`, `groups describe`, `groups reset-offsets`.
+int runGroups(CommandContext& context, std::span<const std::string_view> args);
 // produce_command.cpp
 int runProduce(CommandContext& context, std::span<const std::string_view> args);
 // consume_command.cpp
@@ -62,6 +70,21 @@ std::optional<std::string_view> takeFlagValue(std::span<const std::string_view> 
 
 // "invalid value 'VALUE' for FLAG: expected WANTED": how commands refuse a flag's value.
 std::string invalidValue(std::string_view flag, std::string_view value, std::string_view wanted);
+
+// The whole of `text` as a decimal integer of type T; nullopt when it is not one, or does not
+// fit.
+template <class T>
+std::optional<T> parseInteger(std::string_view text) {
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Prints "ksctl: COMMAND: ITEM: CODE: message" to `err`, for one item (a topic, a partition, a
+// broker) that a call could not handle.
+void printItemFailure(const CommandContext& context, std::string_view command,
+                      std::string_view item, std::string_view code, std::string_view message);
 
 // "UNAVAILABLE" and so on.
 std::string_view statusCodeName(grpc::StatusCode code);

@@ -25,12 +25,36 @@ const std::array kCommands = {
             "Prints one line per broker, ordered by id: `ID host:port`, then ` rack=R` when the\n"
             "broker has a rack, and ` (controller)` on the controller.\n",
             runBrokers},
-    Command{"topics", "[-v]", "list topics and their partition counts",
-            "Prints one line per topic, ordered by name: `NAME partitions=N`, then ` internal`\n"
-            "for Kafka's own topics and ` error=CODE` when the topic has an error.\n"
+    Command{"topics", "[-v] | SUBCOMMAND ...",
+            "list topics and their partition counts; create, delete, show configuration",
+            "Without a subcommand, prints one line per topic, ordered by name:\n"
+            "`NAME partitions=N`, then ` internal` for Kafka's own topics and ` error=CODE`\n"
+            "when the topic has an error.\n"
             "  -v, --verbose   also print one indented line per partition:\n"
             "                  `partition=P leader=ID [epoch=E] replicas=IDS isr=IDS\n"
-            "                  [offline=IDS] [error=CODE]` (IDS: comma-separated broker ids)\n",
+            "                  [offline=IDS] [error=CODE]` (IDS: comma-separated broker ids)\n"
+            "\n"
+            "topics create [-p N] [-r N] [--config NAME=VALUE]... [--validate-only] TOPIC\n"
+            "  Creates TOPIC and prints `created TOPIC partitions=N replication_factor=R\n"
+            "  [id=ID]` (counts the brokers did not report are left out).\n"
+            "  -p N                  partitions, 1 or more (default: the brokers' num.partitions)\n"
+            "  -r N                  replicas of each partition, 1 or more (default: the brokers'\n"
+            "                        default.replication.factor)\n"
+            "  --config NAME=VALUE   a topic setting, e.g. cleanup.policy=compact; repeatable\n"
+            "  --validate-only       only check that the topic could be created; prints\n"
+            "                        `valid TOPIC ...`\n"
+            "topics delete TOPIC...\n"
+            "  Deletes the topics, and all their records; prints `deleted TOPIC` for each.\n"
+            "topics describe-config [--key NAME]... TOPIC...\n"
+            "  Prints one line per configuration entry: `TOPIC NAME=VALUE source=SOURCE\n"
+            "  [read-only]`, where SOURCE is topic, broker, default-broker, static-broker,\n"
+            "  default (Kafka's default)... or unknown. Secret values print as (sensitive),\n"
+            "  values the brokers do not show as (none). A topic that cannot be described\n"
+            "  prints `TOPIC error=CODE`.\n"
+            "  --key NAME            only this entry; repeatable\n"
+            "\n"
+            "A topic that `create` or `delete` could not handle is reported on stderr as\n"
+            "`ksctl: topics SUBCOMMAND: TOPIC: CODE: message`, and the exit status is then 3.\n",
             runTopics},
     Command{"offsets", "[-g GROUP] [--read-committed] TOPIC...",
             "show where partitions start and end, and a group's committed offsets and lag",
@@ -44,6 +68,37 @@ const std::array kCommands = {
             "  --read-committed  L is the last stable offset, as read_committed consumers see\n"
             "                    it (default: the high watermark)\n",
             runOffsets},
+    Command{"groups", "[SUBCOMMAND ...]",
+            "list consumer groups; describe one; reset a group's offsets",
+            "groups [list]\n"
+            "  Prints one line per group of the cluster, ordered by name: `GROUP [type=TYPE]\n"
+            "  [state=STATE] coordinator=ID`. TYPE is `consumer` for Kafka consumers, absent for\n"
+            "  groups that only hold offsets; STATE is Empty, Stable, PreparingRebalance,\n"
+            "  CompletingRebalance or Dead (absent from brokers before Kafka 2.6). A broker\n"
+            "  that cannot answer is reported on stderr, `ksctl: groups list: broker ID: CODE:\n"
+            "  message`, its groups are missing, and the exit status is 3.\n"
+            "groups describe GROUP\n"
+            "  Prints `GROUP state=STATE [type=TYPE] [protocol=ASSIGNOR] coordinator=ID\n"
+            "  members=N`, then one indented line per member: `member=ID client=CLIENT_ID\n"
+            "  host=HOST [instance=INSTANCE_ID] [assignment=TOPIC:P,P;TOPIC:P]`. A group that\n"
+            "  does not exist is Dead, with no members.\n"
+            "groups reset-offsets GROUP TARGET --topic TOPIC[:P,P...]... [--dry-run]\n"
+            "  Moves GROUP's committed offsets. The group must have no running consumer (state\n"
+            "  Empty or Dead). Prints one line per partition, ordered by topic as given and\n"
+            "  then by partition: `TOPIC PARTITION previous=P offset=N` (previous is `-` when\n"
+            "  the group had committed nothing); a partition that could not be moved is\n"
+            "  reported on stderr, `ksctl: groups reset-offsets: TOPIC PARTITION: CODE:\n"
+            "  message`, and the exit status is then 3.\n"
+            "  TARGET is one of:\n"
+            "  --to-earliest         the first offset still in each partition\n"
+            "  --to-latest           the end of each partition: skip what is there\n"
+            "  --to-timestamp MS     the first record at or after MS (milliseconds since the\n"
+            "                        epoch; the end of the partition when there is none)\n"
+            "  --to-offset N         offset N, brought within each partition's log\n"
+            "  --topic TOPIC[:P,P...]  the partitions to move (all of TOPIC's without\n"
+            "                        `:P...`); repeatable, at least one\n"
+            "  --dry-run             print the new offsets, commit nothing\n",
+            runGroups},
     Command{"produce", "[OPTIONS] TOPIC", "write stdin to TOPIC, one record per line",
             "Reads records from stdin, one per line, and streams them to TOPIC through the\n"
             "sidecar (Producer.ProduceStream). Only the newline is removed: an empty line is a\n"
@@ -230,6 +285,13 @@ std::unique_ptr<grpc::ClientContext> CommandContext::callContext() const {
 int CommandContext::rpcFailed(const grpc::Status& status) const {
   err << "ksctl: " << statusCodeName(status.error_code()) << ": " << status.error_message() << "\n";
   return kExitRpcFailed;
+}
+
+void printItemFailure(const CommandContext& context, std::string_view command,
+                      std::string_view item, std::string_view code, std::string_view message) {
+  context.err << "ksctl: " << command << ": " << item << ": " << code;
+  if (!message.empty()) context.err << ": " << message;
+  context.err << "\n";
 }
 
 int CommandContext::usageError(std::string_view command, std::string_view message) const {

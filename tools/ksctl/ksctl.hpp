@@ -18,8 +18,10 @@ inline constexpr int kExitOk = 0;
 // The sidecar answered with an error or was unreachable; for `produce` also: the last acks did
 // not come within --timeout, or the input could not be read.
 inline constexpr int kExitRpcFailed = 1;
-inline constexpr int kExitUsage = 2;         // bad flags or arguments
-inline constexpr int kExitNotDelivered = 3;  // `produce`: the call worked, some records failed
+inline constexpr int kExitUsage = 2;  // bad flags or arguments
+// The call worked, but some of its items failed: records of `produce`, topics of `topics create`
+// and `topics delete`, brokers of `groups list`, partitions of `groups reset-offsets`.
+inline constexpr int kExitNotDelivered = 3;
 
 // `args` excludes the program name; `in` is read only by commands that take input (`produce`).
 // Returns the exit code.
