@@ -583,7 +583,7 @@ size_t ConsumerSession::takeInto(uint64_t receiver, size_t max_records, size_t m
           }
           if (!held) held = &lease(*state, record.offset);
           Unacked& entry = state->unacked.push(record.offset);
-          entry.record = encoder_.encode(run.batch, record);
+          entry.record = encodeRecord(run.batch, record);
           hold(entry, *held, receiver);
           out.push_back(entry.record);
         }
@@ -625,14 +625,14 @@ void ConsumerSession::send(uint64_t receiver, const TopicPartition& partition,
 }
 
 ConsumerSession::Lease& ConsumerSession::lease(PartitionState& state, int64_t first) {
-  Lease& lease = leases_.emplace_back();
-  lease.id = next_lease_++;
-  lease.deadline = Clock::now() + resolved_.ack_timeout;
-  lease.state = &state;
-  lease.first = first;
-  lease.last = first;
+  Lease& added = leases_.emplace_back();
+  added.id = next_lease_++;
+  added.deadline = Clock::now() + resolved_.ack_timeout;
+  added.state = &state;
+  added.first = first;
+  added.last = first;
   armAckTimer();
-  return lease;
+  return added;
 }
 
 void ConsumerSession::hold(Unacked& entry, Lease& lease, uint64_t receiver) {

@@ -37,8 +37,8 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <string>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "client_core/cluster/cluster.hpp"
@@ -306,7 +306,6 @@ class ConsumerSession : public consumer::ConsumerListener,
   // By id and so by deadline, from the oldest that still holds records (or has not expired).
   std::deque<Lease> leases_;
   uint64_t next_lease_ = 1;
-  RecordEncoder encoder_;
   bool pumping_ = false;
   bool pump_again_ = false;
   bool consumer_may_have_records_ = true;  // false from a take() of nothing to onRecordsAvailable

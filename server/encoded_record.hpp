@@ -3,8 +3,7 @@
 // keeps it for redelivery while it is unacked, and every response that carries it shares the
 // same bytes: a record is neither copied into protobuf objects nor serialized again.
 //
-// Plain data and free functions, no executor. A RecordEncoder is used by one session, on its
-// strand.
+// Plain data and free functions, no executor.
 #pragma once
 
 #include <grpcpp/support/byte_buffer.h>
@@ -25,14 +24,9 @@ struct EncodedRecord {
   grpc::Slice bytes;
 };
 
-// Serializes records as v1::ConsumedRecord, reusing one message between calls.
-class RecordEncoder {
- public:
-  EncodedRecord encode(const record::RecordBatch& batch, const record::Record& record);
-
- private:
-  v1::ConsumedRecord scratch_;
-};
+// `record` serialized as a v1::ConsumedRecord, straight from the fetched bytes and byte for byte
+// as protobuf would write it.
+EncodedRecord encodeRecord(const record::RecordBatch& batch, const record::Record& record);
 
 // A SubscribeResponse carrying `records` of `partition`, made of their slices and one for what
 // goes before them.

@@ -63,7 +63,7 @@ class EncodedRecordTest : public ::testing::Test {
 
   std::vector<EncodedRecord> encodeAll() {
     std::vector<EncodedRecord> out;
-    for (const record::Record& record : records_) out.push_back(encoder_.encode(batch_, record));
+    for (const record::Record& record : records_) out.push_back(encodeRecord(batch_, record));
     return out;
   }
 
@@ -74,7 +74,6 @@ class EncodedRecordTest : public ::testing::Test {
   std::vector<record::Header> headers_;
   record::RecordBatch batch_;
   std::vector<record::Record> records_;
-  RecordEncoder encoder_;
 };
 
 TEST_F(EncodedRecordTest, ResponseParsesAsTheProtobufMessage) {
@@ -103,7 +102,22 @@ TEST_F(EncodedRecordTest, ResponseParsesAsTheProtobufMessage) {
   EXPECT_EQ(flatten(recordsResponse({"orders", 3}, encoded)), built.SerializeAsString());
 }
 
-TEST_F(EncodedRecordTest, ReusedEncoderLeavesNothingOfTheLastRecord) {
+TEST_F(EncodedRecordTest, DefaultValuesAreLeftOutAsProtobufDoes) {
+  // Offset 0, timestamp 0, create time, a header with an empty key and an empty value.
+  record::RecordBatch create_time;
+  const std::vector<record::Header> headers = {{"", view(empty_)}};
+  const record::Record record{0, 0, view(empty_), std::nullopt, headers};
+  const EncodedRecord encoded = encodeRecord(create_time, record);
+
+  v1::SubscribeResponse built;
+  built.mutable_records()->set_topic("t");
+  v1::ConsumedRecord& expected_record = *built.mutable_records()->add_records();
+  expected_record.set_key("");
+  expected_record.add_headers()->set_value("");
+  EXPECT_EQ(flatten(recordsResponse({"t", 0}, {&encoded, 1})), built.SerializeAsString());
+}
+
+TEST_F(EncodedRecordTest, RecordsDecodeOneByOne) {
   // The second and third records follow one with a key, value and headers.
   const std::vector<EncodedRecord> encoded = encodeAll();
   v1::PartitionRecords decoded;
