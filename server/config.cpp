@@ -314,7 +314,7 @@ const std::vector<Setting>& settings() {
          .placeholder = "ADDR",
          .group = Group::kListeners,
          .default_text = defaults.http_listen.toString(),
-         .help = "HTTP /healthz and /readyz: host:port",
+         .help = "HTTP /healthz, /readyz and /metrics: host:port",
          .apply = applyHttpListen},
         {.name = "acks",
          .placeholder = "all|1|0",

@@ -276,9 +276,10 @@ std::shared_ptr<ConsumerSession> ConsumerSession::create(boost::asio::any_io_exe
                                                          std::string id,
                                                          std::shared_ptr<Cluster> cluster,
                                                          std::shared_ptr<consumer::Fetcher> fetcher,
-                                                         ResolvedSpec resolved, Hooks hooks) {
+                                                         ResolvedSpec resolved, Hooks hooks,
+                                                         Metrics::SessionCounters counters) {
   std::shared_ptr<ConsumerSession> session(new ConsumerSession(
-      std::move(executor), std::move(id), std::move(resolved), std::move(hooks)));
+      std::move(executor), std::move(id), std::move(resolved), std::move(hooks), counters));
   session->consumer_ = consumer::Consumer::create(
       session->strand_, std::move(cluster), std::move(fetcher), session->resolved_.config,
       std::weak_ptr<consumer::ConsumerListener>(session));
@@ -286,10 +287,12 @@ std::shared_ptr<ConsumerSession> ConsumerSession::create(boost::asio::any_io_exe
 }
 
 ConsumerSession::ConsumerSession(boost::asio::any_io_executor executor, std::string id,
-                                 ResolvedSpec resolved, Hooks hooks)
+                                 ResolvedSpec resolved, Hooks hooks,
+                                 Metrics::SessionCounters counters)
     : id_(std::move(id)),
       resolved_(std::move(resolved)),
       hooks_(std::move(hooks)),
+      counters_(counters),
       strand_(asio::make_strand(std::move(executor))),
       ack_timer_(strand_),
       idle_timer_(strand_) {
@@ -549,6 +552,7 @@ size_t ConsumerSession::redeliverTo(uint64_t receiver, size_t credit, size_t max
     });
     send(receiver, partition, std::move(out));
   }
+  if (given > 0) counters_.redelivered.Increment(static_cast<double>(given));
   return given;
 }
 
@@ -588,6 +592,7 @@ size_t ConsumerSession::takeInto(uint64_t receiver, size_t max_records, size_t m
           out.push_back(entry.record);
         }
         touched.push_back(state);
+        if (!out.empty()) counters_.delivered.Increment(static_cast<double>(out.size()));
         send(receiver, run.partition, std::move(out));
       });
   if (taken == 0) consumer_may_have_records_ = false;
@@ -696,6 +701,7 @@ Result<void> ConsumerSession::applyAck(PartitionState& state, int64_t offset) {
   if (entry->holder == kNobody) --state.waiting;
   release(*entry);
   state.unacked.remove(offset);
+  counters_.acked.Increment();
   return {};
 }
 
@@ -1022,6 +1028,7 @@ void ConsumerSession::onPartitionsAssigned(const std::vector<TopicPartition>& pa
 }
 
 void ConsumerSession::onPartitionsRevoked(const std::vector<TopicPartition>& partitions) {
+  counters_.rebalances.Increment();
   for (const TopicPartition& partition : partitions) {
     PartitionState* state = find(partition);
     if (!state) continue;
@@ -1038,6 +1045,7 @@ void ConsumerSession::onPartitionsRevoked(const std::vector<TopicPartition>& par
 }
 
 void ConsumerSession::onPartitionsLost(const std::vector<TopicPartition>& partitions) {
+  counters_.rebalances.Increment();
   for (const TopicPartition& partition : partitions) {
     if (PartitionState* state = find(partition)) {
       dropRecords(*state);

@@ -20,6 +20,8 @@
 //   and, once the session has been used through Open or Poll, to a bounded queue for Poll.
 // - Lifetime: the session stays open while calls use it and for its idle TTL after; unary calls
 //   restart the TTL. Closing commits what was acked and leaves the group.
+// - Metrics: records delivered, delivered again and acked, and revokes or losses of partitions,
+//   go to its group's counters, looked up once at creation.
 //
 // Owned by shared_ptr: by the ConsumerSessions registry while open, and by the calls using it.
 // Everything runs on the strand that the session shares with its consumer and the consumer's
@@ -47,6 +49,7 @@
 #include "server/ack_tracker.hpp"
 #include "server/config.hpp"
 #include "server/encoded_record.hpp"
+#include "server/metrics.hpp"
 #include "server/offset_queue.hpp"
 #include "server/unary_reactor.hpp"
 
@@ -125,11 +128,13 @@ class ConsumerSession : public consumer::ConsumerListener,
   using SeekDone = std::function<void(grpc::Status, int64_t offset)>;
   using CloseDone = std::function<void(std::vector<v1::PartitionCommit>)>;
 
-  // Creates the session and its consumer, which starts with start().
+  // Creates the session and its consumer, which starts with start(). `counters` (its group's)
+  // must outlive the session.
   static std::shared_ptr<ConsumerSession> create(boost::asio::any_io_executor executor,
                                                  std::string id, std::shared_ptr<Cluster> cluster,
                                                  std::shared_ptr<consumer::Fetcher> fetcher,
-                                                 ResolvedSpec resolved, Hooks hooks);
+                                                 ResolvedSpec resolved, Hooks hooks,
+                                                 Metrics::SessionCounters counters);
   ~ConsumerSession() override;
   ConsumerSession(const ConsumerSession&) = delete;
   ConsumerSession& operator=(const ConsumerSession&) = delete;
@@ -239,7 +244,7 @@ class ConsumerSession : public consumer::ConsumerListener,
   static constexpr uint64_t kPollReceiver = 1;
 
   ConsumerSession(boost::asio::any_io_executor executor, std::string id, ResolvedSpec resolved,
-                  Hooks hooks);
+                  Hooks hooks, Metrics::SessionCounters counters);
 
   // Delivery.
   void pump();
@@ -285,6 +290,7 @@ class ConsumerSession : public consumer::ConsumerListener,
   const std::string id_;
   const ResolvedSpec resolved_;
   const Hooks hooks_;
+  const Metrics::SessionCounters counters_;
   Strand strand_;
   std::shared_ptr<consumer::Consumer> consumer_;
 

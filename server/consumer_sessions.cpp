@@ -27,8 +27,9 @@ std::string randomId() {
 }  // namespace
 
 ConsumerSessions::ConsumerSessions(boost::asio::any_io_executor executor,
-                                   const ClusterRegistry& clusters, ConsumerSessionConfig config)
-    : executor_(std::move(executor)), clusters_(clusters), config_(config) {}
+                                   const ClusterRegistry& clusters, ConsumerSessionConfig config,
+                                   Metrics& metrics)
+    : executor_(std::move(executor)), clusters_(clusters), config_(config), metrics_(metrics) {}
 
 ConsumerSessions::~ConsumerSessions() = default;
 
@@ -66,12 +67,14 @@ grpc::Status ConsumerSessions::open(const v1::SessionSpec& spec, bool polling, O
     ConsumerSession::Hooks hooks{
         .closing = [this](const ConsumerSession& session) { forget(session); },
         .closed = [this] { closed(); }};
+    Metrics::SessionCounters counters = metrics_.session(resolved.spec.group());
     out.session = ConsumerSession::create(executor_, randomId(), cluster, fetcher,
-                                          std::move(resolved), std::move(hooks));
+                                          std::move(resolved), std::move(hooks), counters);
     out.attached = false;
     by_name_.emplace(std::move(key), out.session);
     by_id_.emplace(out.session->id(), out.session);
     ++unclosed_;
+    metrics_.sessionsOpen().Increment();
   }
   out.session->start(polling);
   return grpc::Status::OK;
@@ -103,6 +106,7 @@ void ConsumerSessions::forget(const ConsumerSession& session) {
 }
 
 void ConsumerSessions::closed() {
+  metrics_.sessionsOpen().Decrement();
   std::lock_guard lock(mutex_);
   if (--unclosed_ == 0) all_closed_.notify_all();
 }

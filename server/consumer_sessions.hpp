@@ -6,6 +6,8 @@
 // refused (FAILED_PRECONDITION, naming the first field that differs) otherwise. A session leaves
 // the registry when it starts closing, so that opening its name again makes a new session.
 //
+// The sessions-open gauge counts sessions from creation until they have closed.
+//
 // Owned by the Daemon, which closes every session at shutdown (startClose(), waitClosed()) before
 // the clusters stop, and outlives the sessions' strand work (the I/O threads are joined first).
 // Any thread: a mutex guards the maps only; no session method runs under it.
@@ -24,13 +26,15 @@
 #include "client_core/consumer/fetcher.hpp"
 #include "server/config.hpp"
 #include "server/consumer_session.hpp"
+#include "server/metrics.hpp"
 
 namespace kafka::sidecar {
 
 class ConsumerSessions {
  public:
+  // `metrics` must outlive the sessions (see waitClosed()).
   ConsumerSessions(boost::asio::any_io_executor executor, const ClusterRegistry& clusters,
-                   ConsumerSessionConfig config);
+                   ConsumerSessionConfig config, Metrics& metrics);
   ~ConsumerSessions();
   ConsumerSessions(const ConsumerSessions&) = delete;
   ConsumerSessions& operator=(const ConsumerSessions&) = delete;
@@ -67,6 +71,7 @@ class ConsumerSessions {
   const boost::asio::any_io_executor executor_;
   const ClusterRegistry& clusters_;
   const ConsumerSessionConfig config_;
+  Metrics& metrics_;
 
   mutable std::mutex mutex_;  // guards the members below
   std::condition_variable all_closed_;

@@ -109,8 +109,8 @@ void Daemon::start() {
     clusters_ = std::make_unique<ClusterRegistry>(io_.get_executor(), std::move(configs));
     clusters_->startAll();
     producers_ = std::make_unique<ProducerPool>(io_.get_executor(), config_.producer);
-    consumer_sessions_ =
-        std::make_unique<ConsumerSessions>(io_.get_executor(), *clusters_, config_.consumer);
+    consumer_sessions_ = std::make_unique<ConsumerSessions>(io_.get_executor(), *clusters_,
+                                                            config_.consumer, metrics_);
     startGrpc();
     startHttp();
 
@@ -124,7 +124,7 @@ void Daemon::start() {
 
 void Daemon::startGrpc() {
   admin_ = std::make_unique<AdminService>(io_.get_executor(), *clusters_);
-  producer_service_ = std::make_unique<ProducerService>(*clusters_, *producers_);
+  producer_service_ = std::make_unique<ProducerService>(*clusters_, *producers_, metrics_);
   consumer_service_ = std::make_unique<ConsumerService>(*consumer_sessions_);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -166,6 +166,9 @@ void Daemon::startHttp() {
   http_->addRoute("/readyz", [this] {
     Readiness now = readiness();
     return now.ready ? HttpResponse{200, "ok\n"} : HttpResponse{503, now.reason + "\n"};
+  });
+  http_->addRoute("/metrics", [this] {
+    return HttpResponse{200, metrics_.scrape(), std::string(Metrics::kContentType)};
   });
 
   const net::HostPort& listen = config_.http_listen;

@@ -41,6 +41,7 @@
 
 #include "client_core/cluster/cluster.hpp"
 #include "server/config.hpp"
+#include "server/metrics.hpp"
 
 namespace kafka::mock {
 class MockCluster;
@@ -118,6 +119,8 @@ class Daemon {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer readiness_timer_;
 
+  // Before everything that counts into it, so that it outlives them.
+  Metrics metrics_;
   std::unique_ptr<mock::MockCluster> embedded_;
   std::unique_ptr<ClusterRegistry> clusters_;
   std::unique_ptr<ProducerPool> producers_;

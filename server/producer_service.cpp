@@ -1,5 +1,6 @@
 #include "server/producer_service.hpp"
 
+#include <chrono>
 #include <deque>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@ namespace kafka::sidecar {
 namespace {
 
 using StreamReactor = grpc::ServerBidiReactor<v1::ProduceStreamRequest, v1::ProduceStreamResponse>;
+using Clock = std::chrono::steady_clock;
 
 // Acks are coalesced into one response per write up to about this many bytes, well below the
 // 4 MiB that gRPC clients accept by default.
@@ -38,6 +40,42 @@ std::optional<Value> lookUp(const std::pair<Key, Value> (&table)[N], Key key) {
 int64_t offsetAt(const producer::DeliveryReport& report, size_t k) {
   if (report.error.code != ErrorCode::kNone || report.base_offset < 0) return -1;
   return report.base_offset + static_cast<int64_t>(k);
+}
+
+// The key + value bytes of each record, by its index in `records`, for the bytes metric: the
+// records are the producer's once sent.
+std::vector<uint32_t> sizesOf(const std::vector<producer::OutgoingRecord>& records) {
+  std::vector<uint32_t> sizes;
+  sizes.reserve(records.size());
+  for (const producer::OutgoingRecord& record : records) {
+    sizes.push_back(static_cast<uint32_t>((record.key ? record.key->size() : 0) +
+                                          (record.value ? record.value->size() : 0)));
+  }
+  return sizes;
+}
+
+// Counts the outcome of a report's records, sent at `sent` with the sizes `sizes` (by index).
+void countOutcome(Metrics& metrics, const producer::DeliveryReport& report,
+                  const std::vector<uint32_t>& sizes, Clock::time_point sent) {
+  Metrics::ProduceCounters counters = metrics.produce(std::string(report.topic));
+  const size_t count = report.indices.size();
+  if (report.error.code == ErrorCode::kNone) {
+    uint64_t bytes = 0;
+    for (uint32_t index : report.indices) bytes += sizes[index];
+    counters.records.Increment(static_cast<double>(count));
+    counters.bytes.Increment(static_cast<double>(bytes));
+  } else {
+    counters.errors.Increment(static_cast<double>(count));
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - sent).count();
+  for (size_t k = 0; k < count; ++k) metrics.produceLatency().Observe(seconds);
+}
+
+// Records refused before sending count as errors, without a latency.
+void countRejections(Metrics& metrics, const ConvertedRecords& converted) {
+  for (const ConvertedRecords::Rejection& rejected : converted.rejected) {
+    metrics.produce(rejected.topic).errors.Increment();
+  }
 }
 
 }  // namespace
@@ -165,7 +203,8 @@ namespace {
 // `finished`. Finish() is called with the mutex held: gRPC runs OnCancel and OnDone of such a
 // reactor on its own threads, never inline.
 struct ProduceCall {
-  explicit ProduceCall(v1::ProduceResponse* response_in) : response(response_in) {}
+  ProduceCall(v1::ProduceResponse* response_in, Metrics& metrics_in)
+      : response(response_in), metrics(metrics_in) {}
 
   // The request's records are in the producer's hands until `sent`: the call may finish only
   // then, or gRPC would free them. A cancel therefore waits for `sent`; a completion also waits
@@ -185,6 +224,7 @@ struct ProduceCall {
   }
 
   void onDelivery(const producer::DeliveryReport& report) {
+    countOutcome(metrics, report, sizes, started);
     std::lock_guard lock(mutex);
     unreported -= report.indices.size();
     if (!finished) {
@@ -205,6 +245,9 @@ struct ProduceCall {
   std::mutex mutex;
   grpc::ServerUnaryReactor* reactor = nullptr;
   v1::ProduceResponse* const response;
+  Metrics& metrics;
+  const Clock::time_point started = Clock::now();
+  std::vector<uint32_t> sizes;  // set before send(), constant after
   ConvertedRecords converted;
   size_t unreported = 0;
   bool sent = false;
@@ -234,7 +277,7 @@ class ProduceReactor final : public grpc::ServerUnaryReactor {
 grpc::ServerUnaryReactor* ProducerService::Produce(grpc::CallbackServerContext* /*context*/,
                                                    const v1::ProduceRequest* request,
                                                    v1::ProduceResponse* response) {
-  auto call = std::make_shared<ProduceCall>(response);
+  auto call = std::make_shared<ProduceCall>(response, metrics_);
   auto* reactor = new ProduceReactor(call);
   Target target;
   if (grpc::Status status = resolve(request->cluster(), request->settings(), target);
@@ -247,6 +290,7 @@ grpc::ServerUnaryReactor* ProducerService::Produce(grpc::CallbackServerContext* 
   // Nothing else touches the response until `sent` is set.
   ConvertedRecords& converted = call->converted;
   convertRecords(request->records(), request->topic(), converted);
+  countRejections(metrics_, converted);
   response->mutable_results()->Reserve(request->records_size());
   for (int i = 0; i < request->records_size(); ++i) {
     v1::ProduceResult* result = response->add_results();
@@ -261,6 +305,7 @@ grpc::ServerUnaryReactor* ProducerService::Produce(grpc::CallbackServerContext* 
   }
 
   std::vector<producer::OutgoingRecord> records = std::move(converted.records);
+  call->sizes = sizesOf(records);
   {
     std::lock_guard lock(call->mutex);
     call->unreported = records.size();
@@ -323,7 +368,9 @@ class ProduceStreamCall : public std::enable_shared_from_this<ProduceStreamCall>
       return;
     }
 
+    const Clock::time_point arrived = Clock::now();
     convertRecords(request_.records(), request_.topic(), converted_);
+    countRejections(service_.metrics_, converted_);
     for (const ConvertedRecords::Rejection& rejected : converted_.rejected) {
       v1::ProduceAck& ack = acks_.emplace_back();
       ack.add_ids(request_.records(static_cast<int>(rejected.position)).id());
@@ -339,13 +386,15 @@ class ProduceStreamCall : public std::enable_shared_from_this<ProduceStreamCall>
       return;
     }
 
-    // The ids outlive the message: reports keep coming after send() completes.
-    auto ids = std::make_shared<std::vector<uint64_t>>();
-    ids->reserve(converted_.positions.size());
+    // The ids and sizes outlive the message: reports keep coming after send() completes.
+    auto sent = std::make_shared<SentRecords>();
+    sent->arrived = arrived;
+    sent->ids.reserve(converted_.positions.size());
     for (uint32_t position : converted_.positions) {
-      ids->push_back(request_.records(static_cast<int>(position)).id());
+      sent->ids.push_back(request_.records(static_cast<int>(position)).id());
     }
     std::vector<producer::OutgoingRecord> records = std::move(converted_.records);
+    sent->sizes = sizesOf(records);
     unacked_ += records.size();
     sending_ = true;
     std::shared_ptr<producer::Producer> producer = producer_;
@@ -353,8 +402,8 @@ class ProduceStreamCall : public std::enable_shared_from_this<ProduceStreamCall>
     // Outside the mutex: the producer promises reports on its strand, but need not post them.
     producer->send(
         std::move(records),
-        [self = shared_from_this(), ids](const producer::DeliveryReport& report) {
-          self->onDelivery(*ids, report);
+        [self = shared_from_this(), sent](const producer::DeliveryReport& report) {
+          self->onDelivery(*sent, report);
         },
         [self = shared_from_this()] { self->onSent(); });
   }
@@ -391,6 +440,13 @@ class ProduceStreamCall : public std::enable_shared_from_this<ProduceStreamCall>
   }
 
  private:
+  // What the reports of one message's records need, by the records' index in send().
+  struct SentRecords {
+    Clock::time_point arrived;
+    std::vector<uint64_t> ids;
+    std::vector<uint32_t> sizes;
+  };
+
   // The message's records are buffered or reported: the message may be reused for the next.
   void onSent() {
     std::lock_guard lock(mutex_);
@@ -403,9 +459,10 @@ class ProduceStreamCall : public std::enable_shared_from_this<ProduceStreamCall>
     }
   }
 
-  void onDelivery(const std::vector<uint64_t>& ids, const producer::DeliveryReport& report) {
+  void onDelivery(const SentRecords& sent, const producer::DeliveryReport& report) {
+    countOutcome(service_.metrics_, report, sent.sizes, sent.arrived);
     v1::ProduceAck ack;
-    for (uint32_t index : report.indices) ack.add_ids(ids[index]);
+    for (uint32_t index : report.indices) ack.add_ids(sent.ids[index]);
     ack.set_topic(std::string(report.topic));
     ack.set_partition(report.partition);
     ack.set_base_offset(offsetAt(report, 0));
@@ -487,7 +544,7 @@ class ProduceStreamCall : public std::enable_shared_from_this<ProduceStreamCall>
     reactor_->Finish(std::move(status));
   }
 
-  ProducerService& service_;  // used only from gRPC's reactions
+  ProducerService& service_;  // from gRPC's reactions, and its metrics_ from reports too
 
   std::mutex mutex_;
   StreamReactor* reactor_ = nullptr;

@@ -11,10 +11,13 @@
 //   A message that changes the cluster or the settings, and a daemon that drains, end the stream
 //   once the acks of the records already sent are written; a cancel ends it at once.
 //
-// Owned by the Daemon, which keeps the ClusterRegistry and the ProducerPool alive for as long as
-// the gRPC server runs. Methods run on gRPC's threads; delivery reports and send() completions
-// run on the producers' strands. Per-call state is shared between the two under a mutex, and
-// outlives the reactor: reports that arrive after the call ended touch only that state.
+// Every record's outcome is counted in the Metrics (records, bytes or errors of its topic, and the
+// latency from the request's arrival).
+//
+// Owned by the Daemon, which keeps the ClusterRegistry, the ProducerPool and the Metrics alive for
+// as long as the gRPC server runs. Methods run on gRPC's threads; delivery reports and send()
+// completions run on the producers' strands. Per-call state is shared between the two under a
+// mutex, and outlives the reactor: reports that arrive after the call ended touch only that state.
 #pragma once
 
 #include <memory>
@@ -26,6 +29,7 @@
 #include "client_core/cluster/cluster.hpp"
 #include "client_core/producer/producer.hpp"
 #include "kafka/sidecar/v1/producer.grpc.pb.h"
+#include "server/metrics.hpp"
 #include "server/producer_pool.hpp"
 
 namespace kafka::sidecar {
@@ -34,8 +38,8 @@ class ProduceStreamCall;
 
 class ProducerService final : public v1::Producer::CallbackService {
  public:
-  ProducerService(const ClusterRegistry& clusters, ProducerPool& producers)
-      : clusters_(clusters), producers_(producers) {}
+  ProducerService(const ClusterRegistry& clusters, ProducerPool& producers, Metrics& metrics)
+      : clusters_(clusters), producers_(producers), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* Produce(grpc::CallbackServerContext* context,
                                     const v1::ProduceRequest* request,
@@ -66,6 +70,7 @@ class ProducerService final : public v1::Producer::CallbackService {
 
   const ClusterRegistry& clusters_;
   ProducerPool& producers_;
+  Metrics& metrics_;
 
   std::mutex mutex_;  // guards the members below
   bool draining_ = false;

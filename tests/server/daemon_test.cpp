@@ -212,7 +212,7 @@ TEST_F(EmbeddedDaemonTest, HttpProbes) {
   ASSERT_TRUE(waitUntil([&] { return httpRequest(httpPort(), "GET", "/readyz").status == 200; }));
   EXPECT_EQ(httpRequest(httpPort(), "GET", "/readyz").body, "ok\n");
 
-  EXPECT_EQ(httpRequest(httpPort(), "GET", "/metrics").status, 404u);
+  EXPECT_EQ(httpRequest(httpPort(), "GET", "/nothing-here").status, 404u);
   EXPECT_EQ(httpRequest(httpPort(), "POST", "/healthz").status, 405u);
 }
 
