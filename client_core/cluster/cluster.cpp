@@ -119,8 +119,10 @@ void Cluster::start() {
 }
 
 void Cluster::stop() {
+  // Set before the connections are collected under the mutex, which connection() takes too:
+  // a connection is either handed out before this and closed below, or not at all.
+  stopped_ = true;
   asio::post(strand_, [self = shared_from_this()] {
-    self->stopped_ = true;
     self->refresh_timer_.cancel();
     std::vector<std::shared_ptr<net::BrokerConnection>> to_close;
     {
@@ -146,6 +148,7 @@ bool Cluster::ready() const {
 }
 
 const BrokerInfo* Cluster::connectableBroker(NodeId node) const {
+  if (stopped_) return nullptr;
   const BrokerInfo* broker = metadata_ ? metadata_->broker(node) : nullptr;
   if (!broker || broker->port <= 0 || broker->port > 65535) return nullptr;
   return broker;

@@ -51,8 +51,10 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   // Starts bootstrapping and the periodic metadata refresh, which comes sooner while any
   // partition has no leader.
   void start();
-  // Stops refreshing and closes every connection; their pending requests fail.
+  // Stops refreshing and closes every connection; their pending requests fail, and no
+  // connection is handed out any more. Any thread.
   void stop();
+  bool stopped() const { return stopped_; }
 
   // The newest metadata, or nullptr before any arrived. Any thread.
   MetadataPtr metadata() const;
@@ -74,14 +76,14 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   }
 
   // The connection to broker `node` for `purpose`, created on first use; nullptr when the node
-  // is not in the metadata. `key` separates dedicated connections of the same purpose (a group
+  // is not in the metadata or the cluster is stopped. `key` separates dedicated connections of the same purpose (a group
   // session's blocking JoinGroup/SyncGroup, for instance). Any thread.
   std::shared_ptr<net::BrokerConnection> connection(NodeId node, ConnectionPurpose purpose,
                                                     const std::string& key = {});
   // A new connection to broker `node` that the cluster neither caches nor closes: for a caller
   // that needs one only for a while (a group member's JoinGroup and SyncGroup, which the
   // coordinator holds for a whole rebalance), and closes it when done. nullptr when the node is
-  // not in the metadata. Any thread.
+  // not in the metadata or the cluster is stopped. Any thread.
   std::shared_ptr<net::BrokerConnection> dedicatedConnection(NodeId node, const std::string& label);
 
  private:
@@ -94,7 +96,8 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   // connections of brokers that are gone, and wakes the refresh loop when a partition has no
   // leader. On the strand.
   MetadataPtr publish(MetadataSnapshot fresh, bool partial);
-  // The node's entry in the current metadata, when it has a usable address. Under mutex_.
+  // The node's entry in the current metadata, when it has a usable address and the cluster is
+  // not stopped. Under mutex_.
   const BrokerInfo* connectableBroker(NodeId node) const;
   std::shared_ptr<net::BrokerConnection> makeConnection(const std::string& host, uint16_t port,
                                                         const std::string& label);
@@ -102,7 +105,7 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   ClusterConfig config_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   boost::asio::steady_timer refresh_timer_;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_ = false;
   bool leaderless_partitions_ = false;  // in the latest snapshot; set by publish()
   std::vector<MetadataCallback> full_refresh_waiters_;  // of the every-topic refresh in flight
 

@@ -822,6 +822,7 @@ void GroupMembership::onPolledMetadata(Result<MetadataPtr> result) {
   if (!active_) return;
   if (!result.ok()) {
     KS_LOG(kDebug, "group", describe() << ": metadata poll failed: " << result.error().toString());
+    if (cluster_->stopped()) return;
     return armMetadataPoll();
   }
   const MetadataSnapshot& metadata = **result;
@@ -878,6 +879,18 @@ void GroupMembership::discover() {
 }
 
 void GroupMembership::askForCoordinator() {
+  if (cluster_->stopped()) {
+    // No coordinator can be reached any more: commits and fetches give up now rather than at
+    // their deadline, and the flow stays where it is.
+    discovering_ = false;
+    coordinator_waiters_.clear();
+    const auto ops = open_ops_;
+    for (const auto& op : ops) {
+      op->last_error = Error{ErrorCode::kShuttingDown, "cluster " + cluster_->name() + " stopped"};
+      finishOp(op);
+    }
+    return;
+  }
   if (!active_ && open_ops_.empty()) {
     // Nobody needs it any more: the flow that asked has been abandoned.
     discovering_ = false;

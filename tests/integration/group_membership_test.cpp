@@ -1,6 +1,7 @@
 // GroupMembership against the mock-cluster tool: joining, eager and cooperative rebalances,
 // session expiry, commits and committed offsets, a stale generation, pattern subscriptions,
-// coordinator errors, and a group shared with kafka-python.
+// coordinator errors, offset requests once the cluster stops, and a group shared with
+// kafka-python.
 //
 // The mock's first join waits 3 s and later rebalances wait the session timeout less 1 s, so
 // members use a 3 s session: each rebalance costs about 2 s.
@@ -556,6 +557,24 @@ TEST_F(GroupMembershipTest, CoordinatorErrorsAreSurvived) {
   EXPECT_EQ(a->generation(), generation);
   EXPECT_TRUE(a->listener().lost().empty());
   EXPECT_FALSE(a->listener().fatal().has_value());
+}
+
+TEST_F(GroupMembershipTest, OffsetRequestsGiveUpOnceTheClusterStops) {
+  GroupConfig config = groupConfig("stopping", {"range"});
+  config.request_deadline = 60s;  // far longer than fetch() waits
+  auto a = member("a", config);
+  auto before = a->fetch({{"orders", 0}});
+  ASSERT_TRUE(before.ok()) << before.error().toString();
+  EXPECT_EQ((*before)[0].error.code, ErrorCode::kNone) << (*before)[0].error.toString();
+
+  cluster_->stop();
+  EXPECT_EQ(cluster_->connection(1, ConnectionPurpose::kControl), nullptr);
+  // The coordinator cannot be reached again: the fetch ends now, not at its deadline.
+  auto after = a->fetch({{"orders", 0}});
+  ASSERT_TRUE(after.ok()) << after.error().toString();
+  EXPECT_EQ((*after)[0].error.code, ErrorCode::kShuttingDown) << (*after)[0].error.toString();
+  EXPECT_NE((*after)[0].error.message.find("stopped"), std::string::npos)
+      << (*after)[0].error.toString();
 }
 
 // "assigned orders:0,orders:2" -> {orders-0, orders-2}; "revoked" alone -> {}
