@@ -23,6 +23,7 @@
 #include "server/http_server.hpp"
 #include "server/producer_pool.hpp"
 #include "server/producer_service.hpp"
+#include "server/rest_gateway.hpp"
 #include "tools/mock_cluster/mock_cluster.hpp"
 
 namespace kafka::sidecar {
@@ -169,6 +170,17 @@ void Daemon::startHttp() {
   });
   http_->addRoute("/metrics", [this] {
     return HttpResponse{200, metrics_.scrape(), std::string(Metrics::kContentType)};
+  });
+  // The REST gateway calls the gRPC services in-process; their answers may be large (a Poll's
+  // max_bytes is the application's to choose), and this channel carries nothing from outside.
+  grpc::ChannelArguments gateway_channel;
+  gateway_channel.SetMaxReceiveMessageSize(-1);
+  rest_ = std::make_unique<RestGateway>(grpc_server_->InProcessChannel(gateway_channel));
+  http_->addRoute("/openapi.json", [this] {
+    return HttpResponse{200, rest_->openApi(), "application/json"};
+  });
+  http_->setFallback([this](HttpRequest request, HttpServer::Responder respond) {
+    rest_->handle(std::move(request), std::move(respond));
   });
 
   const net::HostPort& listen = config_.http_listen;

@@ -55,6 +55,7 @@ class ConsumerSessions;
 class HttpServer;
 class ProducerPool;
 class ProducerService;
+class RestGateway;
 
 struct Readiness {
   bool ready = false;
@@ -129,6 +130,8 @@ class Daemon {
   std::unique_ptr<ConsumerSessions> consumer_sessions_;
   std::unique_ptr<ConsumerService> consumer_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  // Between the two: it calls the gRPC server, and the HTTP server calls it.
+  std::unique_ptr<RestGateway> rest_;
   std::unique_ptr<HttpServer> http_;
 
   std::string grpc_address_;

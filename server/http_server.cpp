@@ -10,8 +10,10 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <vector>
 
 #include "client_core/common/log.hpp"
+#include "server/rest_json.hpp"
 
 namespace kafka::sidecar {
 
@@ -22,11 +24,23 @@ using asio::ip::tcp;
 
 namespace {
 
-// Probes and scrapes send a few hundred bytes; anything far larger is not for us.
-constexpr uint32_t kMaxHeaderBytes = 8 * 1024;
-constexpr uint64_t kMaxBodyBytes = 64 * 1024;
-
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+// A client still sending a body we refused would see its connection reset, and might lose our
+// answer with it: so we stop sending, and read what it sends until it closes (a lingering
+// close, as nginx does), within bounds.
+asio::awaitable<void> discardTheRest(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  std::vector<char> sink(64 * 1024);
+  uint64_t discarded = 0;
+  stream.expires_after(std::chrono::seconds(5));
+  while (discarded < 4 * HttpServer::kMaxBodyBytes) {
+    auto [ec, read] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+    if (ec) break;
+    discarded += read;
+  }
+}
 
 }  // namespace
 
@@ -45,6 +59,10 @@ HttpServer::~HttpServer() {
 
 void HttpServer::addRoute(std::string path, Handler handler) {
   routes_.insert_or_assign(std::move(path), std::move(handler));
+}
+
+void HttpServer::setFallback(AsyncHandler handler) {
+  fallback_ = std::move(handler);
 }
 
 tcp::endpoint HttpServer::listen(const tcp::endpoint& endpoint) {
@@ -103,24 +121,49 @@ asio::awaitable<void> HttpServer::serve(std::shared_ptr<Connection> connection) 
     parser.body_limit(kMaxBodyBytes);
     stream.expires_after(kRequestTimeout);
     auto [read_ec, read_bytes] = co_await http::async_read(stream, buffer, parser, kNoThrow);
-    // Closed by the peer, timed out, malformed or too large, or stopped: drop the connection.
-    if (read_ec) break;
-
-    const auto& request = parser.get();
-    HttpResponse answer = route(request.method_string(), request.target());
-    http::response<http::string_body> response{static_cast<http::status>(answer.status),
-                                               request.version()};
+    HttpResponse answered;
+    bool keep_alive = false;
+    bool head = false;
+    unsigned version = 11;
+    const bool too_large = read_ec == http::error::body_limit;
+    if (too_large) {
+      // Answered, so that the client learns why; the rest of the body is not read, so the
+      // connection cannot be used again.
+      answered =
+          jsonError(413, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                    "the request body is larger than " + std::to_string(kMaxBodyBytes) + " bytes");
+    } else if (read_ec) {
+      // Closed by the peer, timed out, malformed, or stopped: drop the connection.
+      break;
+    } else {
+      auto& request = parser.get();
+      keep_alive = request.keep_alive();
+      version = request.version();
+      const std::string_view target = request.target();
+      const size_t question = target.find('?');
+      HttpRequest incoming{
+          std::string(request.method_string()), std::string(target.substr(0, question)),
+          question == std::string_view::npos ? std::string()
+                                             : std::string(target.substr(question + 1)),
+          std::move(request.body()), std::string(request[http::field::content_type])};
+      head = request.method() == http::verb::head;
+      // A long poll may take a while: the timeout is the client's to choose, not ours.
+      stream.expires_never();
+      answered = co_await answer(std::move(incoming));
+    }
+    http::response<http::string_body> response{static_cast<http::status>(answered.status), version};
     response.set(http::field::server, "kafka-sidecar");
-    response.set(http::field::content_type, answer.content_type);
-    if (answer.status == 405) response.set(http::field::allow, "GET");
-    response.keep_alive(request.keep_alive());
-    response.body() = std::move(answer.body);
+    response.set(http::field::content_type, answered.content_type);
+    if (!answered.allow.empty()) response.set(http::field::allow, answered.allow);
+    response.keep_alive(keep_alive);
+    response.body() = std::move(answered.body);
     response.prepare_payload();
     // A reply to HEAD announces the body's length but carries no body.
-    if (request.method() == http::verb::head) response.body().clear();
+    if (head) response.body().clear();
 
     stream.expires_after(kRequestTimeout);
     auto [write_ec, written] = co_await http::async_write(stream, response, kNoThrow);
+    if (too_large && !write_ec) co_await discardTheRest(stream);
     if (write_ec || !response.keep_alive()) break;
   }
   beast::error_code ignored;
@@ -130,12 +173,30 @@ asio::awaitable<void> HttpServer::serve(std::shared_ptr<Connection> connection) 
   connections_.erase(connection);
 }
 
-HttpResponse HttpServer::route(std::string_view method, std::string_view target) const {
-  std::string_view path = target.substr(0, target.find('?'));
-  auto found = routes_.find(path);
-  if (found == routes_.end()) return {404, "not found\n"};
-  if (method != "GET") return {405, "method not allowed\n"};
-  return found->second();
+asio::awaitable<HttpResponse> HttpServer::answer(HttpRequest request) {
+  auto found = routes_.find(request.path);
+  if (found != routes_.end()) {
+    if (request.method == "GET") co_return found->second();
+    HttpResponse refused = jsonError(405, grpc::StatusCode::UNIMPLEMENTED,
+                                     request.method + " " + request.path + " is not served");
+    refused.allow = "GET";
+    co_return refused;
+  }
+  if (!fallback_) {
+    co_return jsonError(404, grpc::StatusCode::NOT_FOUND, "nothing is served at " + request.path);
+  }
+  // The fallback answers from any thread; the answer resumes this coroutine on its strand.
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
+      [this, &request](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        fallback_(std::move(request), [shared](HttpResponse response) {
+          auto executor = asio::get_associated_executor(*shared);
+          asio::post(executor, [shared, response = std::move(response)]() mutable {
+            (*shared)(std::move(response));
+          });
+        });
+      },
+      asio::use_awaitable);
 }
 
 }  // namespace kafka::sidecar

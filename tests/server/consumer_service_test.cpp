@@ -395,12 +395,7 @@ class ConsumerServiceTest : public ::testing::Test {
   }
 
   static std::unique_ptr<Daemon> startDaemon(const std::function<void(DaemonConfig&)>& change) {
-    DaemonConfig config;
-    config.grpc_listen = "127.0.0.1:0";
-    config.http_listen = {"127.0.0.1", 0};
-    config.threads = 2;
-    config.bootstrap_servers = {mock_->bootstraps()};
-    config.producer.linger = 1ms;
+    DaemonConfig config = testing::loopbackDaemonConfig(mock_->bootstraps());
     change(config);
     auto daemon = std::make_unique<Daemon>(std::move(config), Daemon::Signals::kIgnore);
     daemon->start();

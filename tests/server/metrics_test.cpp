@@ -112,12 +112,7 @@ class MetricsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     mock_ = new mock::MockCluster(1);
-    DaemonConfig config;
-    config.grpc_listen = "127.0.0.1:0";
-    config.http_listen = {"127.0.0.1", 0};
-    config.threads = 2;
-    config.bootstrap_servers = {mock_->bootstraps()};
-    config.producer.linger = 1ms;
+    DaemonConfig config = testing::loopbackDaemonConfig(mock_->bootstraps());
     daemon_ = new Daemon(std::move(config), Daemon::Signals::kIgnore);
     daemon_->start();
     auto channel = grpc::CreateChannel(daemon_->grpcAddress(), grpc::InsecureChannelCredentials());

@@ -41,28 +41,46 @@ bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
   }
 }
 
+DaemonConfig loopbackDaemonConfig(const std::string& bootstraps) {
+  DaemonConfig config;
+  config.grpc_listen = "127.0.0.1:0";
+  config.http_listen = {"127.0.0.1", 0};
+  config.threads = 2;
+  config.bootstrap_servers = {bootstraps};
+  config.producer.linger = std::chrono::milliseconds(1);
+  return config;
+}
+
 namespace {
 
 constexpr std::chrono::seconds kHttpTimeout{5};
 
 asio::awaitable<HttpReply> exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                     std::string_view method, std::string_view target,
+                                    std::string_view body, std::string_view content_type,
                                     bool keep_alive) {
-  http::request<http::empty_body> request{http::string_to_verb(method), target, 11};
+  http::request<http::string_body> request{http::string_to_verb(method), target, 11};
   request.set(http::field::host, "127.0.0.1");
+  if (!body.empty()) request.set(http::field::content_type, content_type);
+  request.body() = std::string(body);
+  request.prepare_payload();
   request.keep_alive(keep_alive);
   co_await http::async_write(stream, request, asio::use_awaitable);
   http::response_parser<http::string_body> parser;
   parser.skip(method == "HEAD");  // a reply to HEAD has no body, whatever its Content-Length
   co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
   const auto& response = parser.get();
-  co_return HttpReply{
-      response.result_int(), response.body(), std::string(response[http::field::allow]), {}};
+  co_return HttpReply{response.result_int(),
+                      response.body(),
+                      std::string(response[http::field::allow]),
+                      std::string(response[http::field::content_type]),
+                      {}};
 }
 
 // Runs `requests` GETs (or one `method` request) on one connection.
 std::vector<HttpReply> requestsOnOneConnection(uint16_t port, std::string_view method,
-                                               std::string_view target, int requests) {
+                                               std::string_view target, std::string_view body,
+                                               std::string_view content_type, int requests) {
   asio::io_context io;
   std::vector<HttpReply> replies;
   std::string error;
@@ -74,7 +92,8 @@ std::vector<HttpReply> requestsOnOneConnection(uint16_t port, std::string_view m
                                       asio::use_awaitable);
         beast::flat_buffer buffer;
         for (int i = 0; i < requests; ++i) {
-          replies.push_back(co_await exchange(stream, buffer, method, target, i + 1 < requests));
+          replies.push_back(co_await exchange(stream, buffer, method, target, body, content_type,
+                                              i + 1 < requests));
         }
       },
       [&](std::exception_ptr failure) {
@@ -94,12 +113,13 @@ std::vector<HttpReply> requestsOnOneConnection(uint16_t port, std::string_view m
 
 }  // namespace
 
-HttpReply httpRequest(uint16_t port, std::string_view method, std::string_view target) {
-  return requestsOnOneConnection(port, method, target, 1).front();
+HttpReply httpRequest(uint16_t port, std::string_view method, std::string_view target,
+                      std::string_view body, std::string_view content_type) {
+  return requestsOnOneConnection(port, method, target, body, content_type, 1).front();
 }
 
 std::vector<HttpReply> httpTwiceOnOneConnection(uint16_t port, std::string_view target) {
-  auto replies = requestsOnOneConnection(port, "GET", target, 2);
+  auto replies = requestsOnOneConnection(port, "GET", target, {}, {}, 2);
   if (replies.size() != 2) return {};
   return replies;
 }

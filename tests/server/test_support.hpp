@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "server/config.hpp"
+
 namespace kafka::sidecar::testing {
 
 inline constexpr std::chrono::seconds kWait{15};
@@ -19,15 +21,23 @@ inline constexpr std::chrono::seconds kWait{15};
 // Polls `condition` every 20 ms until it holds or `timeout` passes; returns its last value.
 bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout = kWait);
 
+// A daemon's settings for a test: gRPC and HTTP on loopback ports 0, two I/O threads, the
+// cluster at `bootstraps`, and a 1 ms linger so that produce calls answer at once.
+DaemonConfig loopbackDaemonConfig(const std::string& bootstraps);
+
 struct HttpReply {
   unsigned status = 0;  // 0 when the request failed
   std::string body;
-  std::string allow;  // the Allow header
-  std::string error;  // why it failed
+  std::string allow;         // the Allow header
+  std::string content_type;  // the Content-Type header
+  std::string error;         // why it failed
 };
 
-// One request on a fresh connection to 127.0.0.1:port, with a 5 s bound.
-HttpReply httpRequest(uint16_t port, std::string_view method, std::string_view target);
+// One request on a fresh connection to 127.0.0.1:port, with a 5 s bound; a `body` is sent as
+// `content_type`.
+HttpReply httpRequest(uint16_t port, std::string_view method, std::string_view target,
+                      std::string_view body = {},
+                      std::string_view content_type = "application/json");
 // Two GETs of `target` on one kept-alive connection; empty when either failed.
 std::vector<HttpReply> httpTwiceOnOneConnection(uint16_t port, std::string_view target);
 

@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "proto/status_code_name.hpp"
+
 namespace kafka::ksctl {
 
 // Shared by every command: where to send calls, and where to write. Owned by runKsctl().
@@ -86,7 +88,6 @@ std::optional<T> parseInteger(std::string_view text) {
 void printItemFailure(const CommandContext& context, std::string_view command,
                       std::string_view item, std::string_view code, std::string_view message);
 
-// "UNAVAILABLE" and so on.
-std::string_view statusCodeName(grpc::StatusCode code);
+using sidecar::statusCodeName;
 
 }  // namespace kafka::ksctl
