@@ -53,8 +53,9 @@ constexpr std::string_view kOwnMethods = "/kafka.sidecar.v1.";
 }  // namespace
 
 // The calls of the sidecar's own services that gRPC has not finished with, so that a shutdown
-// waits for them and no longer: grpc::Server::Shutdown(deadline) would otherwise wait until the
-// deadline for every client to hang up, even with no call in flight. Any thread.
+// waits for them and no longer. grpc::Server::Shutdown(deadline) also waits, up to the deadline,
+// for every client connection to close, and an idle client in another process notices the
+// server's GOAWAY only at its next backup poll (every 5 s by default). Any thread.
 class ActiveCalls {
  public:
   void enter() {
@@ -197,13 +198,12 @@ void Daemon::awaitSignal() {
       again = stop_requested_;
     }
     if (again) {
-      KS_LOG(kWarn, "daemon",
-             "received " << name << " while draining; exiting at once with status "
-                         << 128 + signal);
+      KS_LOG(
+          kWarn, "daemon",
+          "received " << name << " while draining; exiting at once with status " << 128 + signal);
       std::_Exit(128 + signal);
     }
-    KS_LOG(kInfo, "daemon",
-           "received " << name << ", draining (a second signal exits at once)");
+    KS_LOG(kInfo, "daemon", "received " << name << ", draining (a second signal exits at once)");
     requestStop();
     awaitSignal();
   });
@@ -396,9 +396,9 @@ void Daemon::shutdown() {
   {
     std::unique_lock lock(mutex_);
     if (!changed_.wait_for(lock, timeouts.io_drain, [this] { return running_threads_ == 0; })) {
-      KS_LOG(kWarn, "daemon",
-             "I/O did not drain within " << timeouts.io_drain.count()
-                                         << " ms; stopping it outright");
+      KS_LOG(
+          kWarn, "daemon",
+          "I/O did not drain within " << timeouts.io_drain.count() << " ms; stopping it outright");
       io_.stop();
     }
   }

@@ -20,8 +20,9 @@
 //      rather than waiting for the clients to hang up;
 //   3. once the producers and the sessions are done, the clusters close their connections and
 //      the I/O threads drain; the io_context is stopped outright if they have not in time.
-// With Signals::kHandle, a signal while the drain runs ends the process at once with status
-// 128 + the signal's number (143 for SIGTERM, 130 for SIGINT), skipping what is left of it.
+// With Signals::kHandle, a signal that comes once a stop is under way ends the process at once
+// with status 128 + the signal's number (143 for SIGTERM, 130 for SIGINT), skipping what is left
+// of the drain; in its last phase, the signal's default action ends it the same way.
 //
 // Owned by main() (or a test). start() and wait() are called from one thread, which is not an
 // I/O thread; requestStop() and the accessors may be called from any thread.
@@ -29,13 +30,13 @@
 
 #include <grpcpp/server.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>

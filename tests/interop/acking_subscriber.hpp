@@ -145,8 +145,7 @@ class AckingSubscriber {
   bool write(const v1::SubscribeRequest& request);
   // Stops the acker and waits for both threads.
   void join();
-  // Drops the finished call and its channel: a daemon stopping with a client connection open
-  // waits out its whole gRPC grace period.
+  // Drops the finished call and its channel, so that the client's connection closes.
   void release();
 
   const std::string member_;

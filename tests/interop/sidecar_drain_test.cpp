@@ -4,6 +4,7 @@
 //     each at the offset it was expected at; the session's final commit covers every ack the
 //     daemon had applied and passes no record that was not acked; and a second daemon then
 //     finds every produced record in Kafka and gets again only what was not committed;
+//   - an idle client connection does not hold the stop up;
 //   - a second signal during the drain ends the process at once with 128 + its number.
 // Each test has its own mock-cluster (one broker) and its own daemon(s).
 #include <grpcpp/create_channel.h>
@@ -26,6 +27,7 @@
 #include <string>
 #include <thread>
 
+#include "kafka/sidecar/v1/admin.grpc.pb.h"
 #include "kafka/sidecar/v1/producer.grpc.pb.h"
 #include "tests/integration/mock_cluster_process.hpp"
 #include "tests/interop/acking_subscriber.hpp"
@@ -42,6 +44,8 @@ constexpr auto kSession = 4000ms;
 constexpr auto kJoinWait = 15s;
 constexpr auto kConsumeWait = 40s;
 constexpr auto kShutdownTimeout = 20s;
+// gRPC's GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS default.
+constexpr auto kClientBackupPoll = 5s;
 
 // The body of GET `target` from 127.0.0.1:`port`; empty when the request failed.
 std::string httpGet(uint16_t port, const std::string& target) {
@@ -186,10 +190,9 @@ TEST_F(SidecarDrainTest, SigtermDuringLoadLosesNoAckedRecordAndExitsZero) {
   command("topic create " + out + " " + std::to_string(kPartitions));
   auto first = std::make_unique<SidecarProcess>(
       "first", bootstrap(),
-      std::vector<std::string>{"--shutdown-timeout-ms=" + std::to_string(
-                                                              std::chrono::milliseconds(
-                                                                  kShutdownTimeout)
-                                                                  .count())});
+      std::vector<std::string>{
+          "--shutdown-timeout-ms=" +
+          std::to_string(std::chrono::milliseconds(kShutdownTimeout).count())});
   produceNumbered(first->grpcAddress(), in, kPartitions, 0, kRecords, 50);
   ASSERT_FALSE(HasFatalFailure());
   ASSERT_TRUE(waitUntil([&] { return first->httpPort() != 0; }, 5s));
@@ -199,8 +202,8 @@ TEST_F(SidecarDrainTest, SigtermDuringLoadLosesNoAckedRecordAndExitsZero) {
   spec.set_auto_commit_interval_ms(600'000);  // the only commit is the drain's
   AckingSubscriber consumer("first", first->grpcAddress(), spec, ledger, 400);
   ASSERT_TRUE(consumer.waitOpened(10s));
-  ASSERT_TRUE(waitUntil([&] { return consumer.owned() == partitionRange(kPartitions); },
-                        kJoinWait));
+  ASSERT_TRUE(
+      waitUntil([&] { return consumer.owned() == partitionRange(kPartitions); }, kJoinWait));
   StreamingProducer producer(first->grpcAddress(), out);
   ASSERT_TRUE(waitUntil([&] { return ledger.acked().size() >= 100 && producer.acked() >= 100; },
                         kConsumeWait));
@@ -273,9 +276,7 @@ TEST_F(SidecarDrainTest, SigtermDuringLoadLosesNoAckedRecordAndExitsZero) {
                           manualAckSpec("g-drain-reader", out, kSession), produced_ledger);
   ASSERT_TRUE(reader.waitOpened(10s));
   ASSERT_TRUE(waitUntil(
-      [&] {
-        return produced_ledger.complete(partitionRange(kPartitions), produced_per_partition);
-      },
+      [&] { return produced_ledger.complete(partitionRange(kPartitions), produced_per_partition); },
       kJoinWait + kConsumeWait))
       << produced_ledger.missing(partitionRange(kPartitions), produced_per_partition);
   EXPECT_TRUE(successor.close().ok());
@@ -291,9 +292,34 @@ TEST_F(SidecarDrainTest, SigtermDuringLoadLosesNoAckedRecordAndExitsZero) {
   for (const auto& [partition, offset] : at_exit) committed_at_exit += offset;
   std::cout << "drain: " << produced.size() << " records acked to the stream, " << applied.size()
             << " acks applied before SIGTERM, " << committed_at_exit
-            << " records committed at exit, " << ledger.duplicates().size()
-            << " delivered again\n";
+            << " records committed at exit, " << ledger.duplicates().size() << " delivered again\n";
   EXPECT_EQ(second.stop(), std::optional<int>(0));
+}
+
+// A client whose connection stays open, idle, after its call: the daemon closes it rather than
+// wait for the client to hang up. Such a client (in another process, with no call to poll for)
+// notices the daemon's GOAWAY only at gRPC's backup poll, every 5 s: a daemon that waited for it
+// took that long, however short the drain. The bound below is half of that, a hundred times what
+// the stop takes (some 20 ms).
+TEST_F(SidecarDrainTest, StopsPromptlyWithAnIdleClientConnectionOpen) {
+  constexpr auto kTimeout = 60s;
+  SidecarProcess daemon(
+      "idle", bootstrap(),
+      {"--shutdown-timeout-ms=" + std::to_string(std::chrono::milliseconds(kTimeout).count())});
+  auto channel = grpc::CreateChannel(daemon.grpcAddress(), grpc::InsecureChannelCredentials());
+  auto admin = v1::Admin::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+  v1::ListTopicsResponse topics;
+  const grpc::Status listed = admin->ListTopics(&context, v1::ListTopicsRequest(), &topics);
+  ASSERT_TRUE(listed.ok()) << listed.error_message();
+  ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+
+  const auto signalled = std::chrono::steady_clock::now();
+  EXPECT_EQ(daemon.stop(kTimeout + 5s), std::optional<int>(0));
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  EXPECT_LT(took, kClientBackupPoll / 2)
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
 }
 
 // A drain held up by Kafka (the final commit waits on a slow broker) ends at once on a second
@@ -303,11 +329,11 @@ TEST_F(SidecarDrainTest, ASecondSignalExitsAtOnce) {
   command("topic create " + topic + " " + std::to_string(kPartitions));
   SidecarProcess daemon("twice", bootstrap(), {"--shutdown-timeout-ms=60000"});
   DeliveryLedger ledger(topic);
-  AckingSubscriber consumer("twice", daemon.grpcAddress(), manualAckSpec("g-twice", topic, kSession),
-                            ledger);
+  AckingSubscriber consumer("twice", daemon.grpcAddress(),
+                            manualAckSpec("g-twice", topic, kSession), ledger);
   ASSERT_TRUE(consumer.waitOpened(10s));
-  ASSERT_TRUE(waitUntil([&] { return consumer.owned() == partitionRange(kPartitions); },
-                        kJoinWait));
+  ASSERT_TRUE(
+      waitUntil([&] { return consumer.owned() == partitionRange(kPartitions); }, kJoinWait));
   command("broker rtt 1 30000");
 
   daemon.signal(SIGTERM);

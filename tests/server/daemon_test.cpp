@@ -353,8 +353,7 @@ TEST_F(DaemonTest, NamedClustersAreSelectedByName) {
 
   KsctlRun main_topics = ksctl({"--addr", daemon_->grpcAddress(), "topics"});
   EXPECT_EQ(main_topics.out, "orders partitions=2\n") << main_topics.err;
-  KsctlRun named =
-      ksctl({"--addr", daemon_->grpcAddress(), "--cluster", "analytics", "topics"});
+  KsctlRun named = ksctl({"--addr", daemon_->grpcAddress(), "--cluster", "analytics", "topics"});
   EXPECT_EQ(named.out, "clicks partitions=5\n") << named.err;
   KsctlRun unknown = ksctl({"--addr", daemon_->grpcAddress(), "--cluster", "nope", "topics"});
   EXPECT_EQ(unknown.exit_code, 1);
@@ -482,28 +481,31 @@ TEST(ShutdownTimeoutsTest, SharesOfTheTimeout) {
   EXPECT_EQ(kLeast.io_drain, std::chrono::milliseconds(0));
 }
 
-// With a client's channel open and no call in flight, a stop does not wait for the client to
-// hang up: it is over before a call in flight would even have been cancelled.
-TEST_F(DaemonTest, StopsPromptlyWithAnIdleChannelOpen) {
+// A produce stream open, with nothing sent, when the daemon stops: the drain ends it with
+// UNAVAILABLE naming the shutdown, and the stop goes on at once rather than wait for the client,
+// which has not read that status yet, to hang up. (A client in another process shows the wait
+// this avoids: see sidecar_drain_test.cpp.)
+TEST_F(DaemonTest, StopsPromptlyWithAClientConnectionOpen) {
   mock::MockCluster cluster(1);
+  constexpr std::chrono::seconds kTimeout{20};
   DaemonConfig config = testConfig();
   config.bootstrap_servers = {cluster.bootstraps()};
-  config.shutdown_timeout = std::chrono::seconds(20);
+  config.shutdown_timeout = kTimeout;
   startDaemon(std::move(config));
   ASSERT_TRUE(waitForHealth(HealthCheckResponse::SERVING));
-  v1::ListTopicsRequest request;
-  v1::ListTopicsResponse response;
-  grpc::Status status = admin_->ListTopics(callContext().get(), request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  // The channel's connection is up, and idle: gRPC is done with the call.
-  ASSERT_TRUE(waitUntil([&] { return daemon_->callsInFlightForTest() == 0; }));
-  ASSERT_EQ(channel_->GetState(false), GRPC_CHANNEL_READY);
+  auto producer = v1::Producer::NewStub(channel_);
+  grpc::ClientContext context;
+  auto stream = producer->ProduceStream(&context);
+  ASSERT_TRUE(waitUntil([&] { return daemon_->callsInFlightForTest() == 1; }));
 
   auto started = std::chrono::steady_clock::now();
   daemon_->requestStop();
   daemon_->wait();
-  EXPECT_LT(std::chrono::steady_clock::now() - started,
-            ShutdownTimeouts::of(std::chrono::seconds(20)).calls);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, ShutdownTimeouts::of(kTimeout).calls);
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_NE(status.error_message().find("shutting down"), std::string::npos)
+      << status.error_message();
   daemon_.reset();
 }
 
