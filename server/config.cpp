@@ -496,6 +496,14 @@ const std::vector<Setting>& settings() {
          .help = "I/O threads (default: the number of hardware threads)",
          .apply = integer(1, kMaxThreads,
                           [](C& c, uint64_t v) { c.threads = static_cast<unsigned>(v); })},
+        {.name = "shutdown-timeout-ms",
+         .placeholder = "N",
+         .default_text = text(defaults.shutdown_timeout.count()),
+         .help = "how long a graceful shutdown on SIGTERM or SIGINT may take: in-flight calls, "
+                 "the producers' flush, the final commits and LeaveGroups (at most 3600000); a "
+                 "second signal exits at once",
+         .apply = integer(1, kMaxShutdownTimeoutMs,
+                          [](C& c, uint64_t v) { c.shutdown_timeout = millis(v); })},
         {.name = "log-level",
          .placeholder = "LEVEL",
          .default_text = std::string(log::levelName(defaults.log_level)),

@@ -45,6 +45,9 @@ struct ConsumerSessionConfig {
   size_t max_buffered_bytes = consumer::ConsumerConfig{}.max_buffered_bytes;
 };
 
+// As Kubernetes' default terminationGracePeriodSeconds.
+inline constexpr std::chrono::milliseconds kDefaultShutdownTimeout{30'000};
+
 struct DaemonConfig {
   // The default cluster's brokers ("host:port" each); empty when embedded_brokers > 0.
   std::vector<std::string> bootstrap_servers;
@@ -58,6 +61,9 @@ struct DaemonConfig {
   log::Level log_level = log::Level::kInfo;
   // Threads running the io_context; defaults to the number of hardware threads.
   unsigned threads = defaultThreadCount();
+  // How long a graceful shutdown (SIGTERM, SIGINT) may take in all: in-flight calls, the
+  // producers' flush, the sessions' final commits and LeaveGroups; see Daemon.
+  std::chrono::milliseconds shutdown_timeout = kDefaultShutdownTimeout;
   // Further clusters by name (never "default"): their bootstrap servers.
   std::map<std::string, std::vector<std::string>> named_clusters;
   // Highest version to use per API, below what negotiation would pick (for brokers that
@@ -76,6 +82,8 @@ inline constexpr uint64_t kMaxMillisFlag = 2'147'483'647;  // Kafka's limit for 
 inline constexpr uint64_t kMaxSizeFlag = 2'147'483'647;    // batch.size, max.request.size
 inline constexpr uint64_t kMaxBufferMemory = uint64_t{1} << 40;
 inline constexpr uint64_t kMaxConsumerSessions = 1'000'000;
+// An hour: a pod whose shutdown takes longer is stuck, not draining.
+inline constexpr uint64_t kMaxShutdownTimeoutMs = 3'600'000;
 // The consumer never asks for less than this of a partition in one Fetch (its kMinFetchBytes),
 // so a smaller max.partition.fetch.bytes could not be honoured.
 inline constexpr uint64_t kMinPartitionFetchBytes = 64 * 1024;

@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
@@ -13,6 +14,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
@@ -44,6 +46,75 @@ std::vector<std::string> splitCommas(const std::string& text) {
   }
   return out;
 }
+
+// gRPC's calls to the sidecar's own services go through this prefix; health checks and reflection
+// do not, and a shutdown need not wait for them (a health Watch never ends by itself).
+constexpr std::string_view kOwnMethods = "/kafka.sidecar.v1.";
+
+}  // namespace
+
+// The calls of the sidecar's own services that gRPC has not finished with, so that a shutdown
+// waits for them and no longer. grpc::Server::Shutdown(deadline) also waits, up to the deadline,
+// for every client connection to close, and an idle client in another process notices the
+// server's GOAWAY only at its next backup poll (every 5 s by default). Any thread.
+class ActiveCalls {
+ public:
+  void enter() {
+    std::lock_guard lock(mutex_);
+    ++count_;
+  }
+  void leave() {
+    std::lock_guard lock(mutex_);
+    if (--count_ == 0) none_.notify_all();
+  }
+  // Blocks until no call is active (true) or `deadline` has passed (false).
+  bool waitNone(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    return none_.wait_until(lock, deadline, [this] { return count_ == 0; });
+  }
+  size_t count() const {
+    std::lock_guard lock(mutex_);
+    return count_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable none_;
+  size_t count_ = 0;
+};
+
+namespace {
+
+// Counts one call from the moment gRPC matches it until gRPC is done with it (its reactor's
+// OnDone has run): gRPC creates it with the call and destroys it with the call's context.
+class CallCounter final : public grpc::experimental::Interceptor {
+ public:
+  explicit CallCounter(ActiveCalls& calls) : calls_(calls) { calls_.enter(); }
+  ~CallCounter() override { calls_.leave(); }
+  CallCounter(const CallCounter&) = delete;
+  CallCounter& operator=(const CallCounter&) = delete;
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    methods->Proceed();
+  }
+
+ private:
+  ActiveCalls& calls_;
+};
+
+class CallCounterFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CallCounterFactory(ActiveCalls& calls) : calls_(calls) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    if (!std::string_view(info->method()).starts_with(kOwnMethods)) return nullptr;
+    return new CallCounter(calls_);
+  }
+
+ private:
+  ActiveCalls& calls_;
+};
 
 }  // namespace
 
@@ -84,12 +155,7 @@ void Daemon::start() {
     if (signals_mode_ == Signals::kHandle) {
       signals_.add(SIGTERM);
       signals_.add(SIGINT);
-      signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
-        if (ec) return;
-        KS_LOG(kInfo, "daemon",
-               "received " << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping");
-        requestStop();
-      });
+      asio::post(control_strand_, [this] { awaitSignal(); });
     }
 
     work_.emplace(io_.get_executor());
@@ -123,6 +189,27 @@ void Daemon::start() {
   }
 }
 
+void Daemon::awaitSignal() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    const char* name = signal == SIGTERM ? "SIGTERM" : "SIGINT";
+    bool again = false;
+    {
+      std::lock_guard lock(mutex_);
+      again = stop_requested_;
+    }
+    if (again) {
+      KS_LOG(
+          kWarn, "daemon",
+          "received " << name << " while draining; exiting at once with status " << 128 + signal);
+      std::_Exit(128 + signal);
+    }
+    KS_LOG(kInfo, "daemon", "received " << name << ", draining (a second signal exits at once)");
+    requestStop();
+    awaitSignal();
+  });
+}
+
 void Daemon::startGrpc() {
   admin_ = std::make_unique<AdminService>(io_.get_executor(), *clusters_);
   producer_service_ = std::make_unique<ProducerService>(*clusters_, *producers_, metrics_);
@@ -138,6 +225,10 @@ void Daemon::startGrpc() {
   builder.RegisterService(admin_.get());
   builder.RegisterService(producer_service_.get());
   builder.RegisterService(consumer_service_.get());
+  active_calls_ = std::make_unique<ActiveCalls>();
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counters;
+  counters.push_back(std::make_unique<CallCounterFactory>(*active_calls_));
+  builder.experimental().SetInterceptorCreators(std::move(counters));
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || selected_port == 0) {
     grpc_server_.reset();
@@ -206,7 +297,12 @@ std::string Daemon::embeddedBootstraps() const {
   return embedded_ ? embedded_->bootstraps() : std::string();
 }
 
+size_t Daemon::callsInFlightForTest() const {
+  return active_calls_->count();
+}
+
 Readiness Daemon::readiness() const {
+  if (stopping_) return {false, "shutting down"};
   if (!clusters_) return {false, "starting"};
   std::string reason;
   for (const auto& cluster : clusters_->all()) {
@@ -223,10 +319,7 @@ Readiness Daemon::readiness() const {
 asio::awaitable<void> Daemon::publishReadiness() {
   std::optional<bool> published;
   for (;;) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) co_return;
-    }
+    if (stopping_) co_return;
     Readiness now = readiness();
     if (published != now.ready) {
       if (now.ready) {
@@ -262,42 +355,62 @@ void Daemon::shutdown() {
     std::lock_guard lock(mutex_);
     if (!started_ || shut_down_) return;
     shut_down_ = true;
-    stopping_ = true;
   }
-  KS_LOG(kInfo, "daemon", "shutting down");
-  asio::post(control_strand_, [this] {
-    readiness_timer_.cancel();
-    boost::system::error_code ignored;
-    signals_.cancel(ignored);
-  });
+  stopping_ = true;
+  const ShutdownTimeouts timeouts = ShutdownTimeouts::of(config_.shutdown_timeout);
+  const auto begun = std::chrono::steady_clock::now();
+  KS_LOG(kInfo, "daemon",
+         "draining: not ready, refusing new produce calls and sessions, for at most "
+             << config_.shutdown_timeout.count() << " ms");
+  // NOT_SERVING for every service, and no later SetServingStatus (publishReadiness may be
+  // about to publish) can undo it.
+  if (grpc_server_) grpc_server_->GetHealthCheckService()->Shutdown();
+  asio::post(control_strand_, [this] { readiness_timer_.cancel(); });
   // New produce calls are refused from here on, and open produce streams end once the acks of
   // what they sent are written. The producers send what they hold at once, and fail what is left
-  // within the grace period, so that in-flight produce calls are answered for every record.
+  // before the calls' share is over, so that in-flight produce calls are answered for every
+  // record.
   if (producer_service_) producer_service_->drain();
-  if (producers_) producers_->startClose(kProducerCloseTimeout);
+  if (producers_) producers_->startClose(timeouts.producers);
   // Meanwhile the consumer sessions commit what was acked and leave their groups; their calls
-  // end once that is done, so that gRPC's shutdown below does not wait for them long.
-  const auto sessions_deadline = std::chrono::steady_clock::now() + kConsumerCloseTimeout;
+  // end once that is done. Nothing orders the two: a record acked to the sidecar is committed
+  // whatever the producers do, and a produce ack never waits for a commit.
   if (consumer_sessions_) consumer_sessions_->startClose();
-  // In-flight calls finish on their own within the grace period; the rest are cancelled, which
-  // finishes them (see UnaryReactor and ProducerService).
-  if (grpc_server_) grpc_server_->Shutdown(std::chrono::system_clock::now() + kGrpcGrace);
-  if (http_) http_->stop();
-  // Records of cancelled calls are still being delivered: they need the clusters up.
-  if (producers_) producers_->waitClosed(kProducerCloseTimeout + std::chrono::seconds(1));
-  if (consumer_sessions_) {
-    consumer_sessions_->waitClosed(std::max(
-        std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          sessions_deadline - std::chrono::steady_clock::now())));
+  if (grpc_server_) {
+    if (!active_calls_->waitNone(begun + timeouts.calls)) {
+      KS_LOG(kWarn, "daemon",
+             active_calls_->count() << " call(s) still in flight after " << timeouts.calls.count()
+                                    << " ms; cancelling them");
+    }
+    // Cancels what is left (see UnaryReactor and ProducerService), and closes the clients'
+    // channels instead of waiting for them to hang up.
+    grpc_server_->Shutdown(std::chrono::system_clock::now());
   }
+  if (http_) http_->stop();
+  auto left = [](std::chrono::steady_clock::time_point deadline) {
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()));
+  };
+  // Records of cancelled calls may still be being delivered: they need the clusters up.
+  if (producers_) producers_->waitClosed(left(begun + timeouts.calls));
+  if (consumer_sessions_) consumer_sessions_->waitClosed(left(begun + timeouts.calls));
   if (clusters_) clusters_->stopAll();
 
+  // The wait for signals keeps the io_context busy: from here on a signal takes its default
+  // action, which ends the process as promptly.
+  asio::post(control_strand_, [this] {
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    signals_.clear(ignored);
+  });
   work_.reset();
   {
     std::unique_lock lock(mutex_);
-    if (!changed_.wait_for(lock, kDrainTimeout, [this] { return running_threads_ == 0; })) {
-      KS_LOG(kWarn, "daemon",
-             "I/O did not drain within " << kDrainTimeout.count() << " s; stopping it outright");
+    if (!changed_.wait_for(lock, timeouts.io_drain, [this] { return running_threads_ == 0; })) {
+      KS_LOG(
+          kWarn, "daemon",
+          "I/O did not drain within " << timeouts.io_drain.count() << " ms; stopping it outright");
       io_.stop();
     }
   }

@@ -3,20 +3,26 @@
 // test cluster, the gRPC server (Admin, Producer, Consumer, grpc.health.v1, reflection) and the
 // HTTP probe server.
 //
-// Readiness: the daemon is ready when every cluster is ready() (fresh metadata). /readyz and the
-// grpc.health.v1 serving status (NOT_SERVING until ready) both follow it; /healthz only says the
-// process is alive.
+// Readiness: the daemon is ready when every cluster is ready() (fresh metadata) and it is not
+// shutting down. /readyz and the grpc.health.v1 serving status (NOT_SERVING until ready, and for
+// good once the drain starts) both follow it; /healthz only says the process is alive.
 //
 // Lifecycle: construct, start(), then wait(), which returns after SIGTERM, SIGINT or
-// requestStop() once everything has shut down. Shutdown runs in phases, each bounded in time:
-//   1. stop accepting: new produce calls fail UNAVAILABLE, open produce streams end once their
-//      acks are written, and the producers send what they hold at once and fail what is left
-//      after a timeout shorter than the grace period that in-flight gRPC calls get before they
-//      are cancelled; consumer sessions commit what was acked and leave their groups, and their
-//      calls end (UNAVAILABLE) once that is done;
-//   2. once the producers and the sessions are done, the clusters close their connections and
-//      the I/O threads drain; the io_context is stopped outright if they have not within a
-//      bounded time.
+// requestStop() once everything has shut down. Shutdown is a drain bounded by
+// config.shutdown_timeout (see ShutdownTimeouts), in phases:
+//   1. not ready, and nothing new: readiness goes false, new produce calls and new sessions fail
+//      UNAVAILABLE; open produce streams end once the acks of what they sent are written, the
+//      producers send what they hold at once and fail what is left when their share of the
+//      timeout is over; meanwhile consumer sessions commit what was acked, leave their groups and
+//      end their calls with UNAVAILABLE naming the shutdown;
+//   2. once no call of the sidecar's services is in flight (or their share of the timeout is
+//      over), gRPC shuts down at once, cancelling what is left and closing idle client channels
+//      rather than waiting for the clients to hang up;
+//   3. once the producers and the sessions are done, the clusters close their connections and
+//      the I/O threads drain; the io_context is stopped outright if they have not in time.
+// With Signals::kHandle, a signal that comes once a stop is under way ends the process at once
+// with status 128 + the signal's number (143 for SIGTERM, 130 for SIGINT), skipping what is left
+// of the drain; in its last phase, the signal's default action ends it the same way.
 //
 // Owned by main() (or a test). start() and wait() are called from one thread, which is not an
 // I/O thread; requestStop() and the accessors may be called from any thread.
@@ -24,6 +30,7 @@
 
 #include <grpcpp/server.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -49,6 +56,7 @@ class MockCluster;
 
 namespace kafka::sidecar {
 
+class ActiveCalls;
 class AdminService;
 class ConsumerService;
 class ConsumerSessions;
@@ -56,6 +64,24 @@ class HttpServer;
 class ProducerPool;
 class ProducerService;
 class RestGateway;
+
+// The shares of a shutdown timeout that the phases of a drain get, all counted from its start.
+struct ShutdownTimeouts {
+  // In-flight calls finish within this, or are cancelled.
+  std::chrono::milliseconds calls;
+  // The producers deliver what they hold within this, and fail what is left; shorter than
+  // `calls`, so that the outcome can still be written to the produce calls. (Consumer sessions
+  // take no timeout of their own: their final commits and LeaveGroups end their calls.)
+  std::chrono::milliseconds producers;
+  // Then, once the clusters are stopped, the I/O threads drain within this.
+  std::chrono::milliseconds io_drain;
+
+  static constexpr ShutdownTimeouts of(std::chrono::milliseconds total) {
+    const std::chrono::milliseconds io_drain = total / 10;
+    const std::chrono::milliseconds calls = total - io_drain;
+    return {.calls = calls, .producers = calls * 4 / 5, .io_drain = io_drain};
+  }
+};
 
 struct Readiness {
   bool ready = false;
@@ -89,17 +115,13 @@ class Daemon {
   Readiness readiness() const;
   // Valid after start().
   const ProducerPool& producersForTest() const { return *producers_; }
+  // Calls of the sidecar's services in flight; valid after start().
+  size_t callsInFlightForTest() const;
 
-  // How long in-flight gRPC calls get to finish on shutdown before they are cancelled, and how
-  // long the I/O threads then get to drain before the io_context is stopped outright.
-  static constexpr std::chrono::seconds kGrpcGrace{5};
-  static constexpr std::chrono::seconds kDrainTimeout{5};
-  // How long the producers get to deliver what they hold; shorter than kGrpcGrace, so that
-  // produce calls can still be answered.
-  static constexpr std::chrono::seconds kProducerCloseTimeout{4};
-  // How long consumer sessions get for their final commit and LeaveGroup; they close while the
-  // producers do, and their calls end once they have.
-  static constexpr std::chrono::seconds kConsumerCloseTimeout{4};
+  // How long in-flight gRPC calls get to finish on shutdown with the default
+  // --shutdown-timeout-ms before they are cancelled.
+  static constexpr std::chrono::milliseconds kGrpcGrace =
+      ShutdownTimeouts::of(kDefaultShutdownTimeout).calls;
   // How often readiness is re-evaluated for the gRPC health status.
   static constexpr std::chrono::milliseconds kReadinessPoll{200};
 
@@ -107,6 +129,8 @@ class Daemon {
   void startGrpc();
   void startHttp();
   boost::asio::awaitable<void> publishReadiness();
+  // Arms signals_; on control_strand_.
+  void awaitSignal();
   void shutdown();
   void runIoThread();
 
@@ -129,6 +153,8 @@ class Daemon {
   std::unique_ptr<ProducerService> producer_service_;
   std::unique_ptr<ConsumerSessions> consumer_sessions_;
   std::unique_ptr<ConsumerService> consumer_service_;
+  // Counts the calls in flight; before the server, whose interceptors count into it.
+  std::unique_ptr<ActiveCalls> active_calls_;
   std::unique_ptr<grpc::Server> grpc_server_;
   // Between the two: it calls the gRPC server, and the HTTP server calls it.
   std::unique_ptr<RestGateway> rest_;
@@ -142,7 +168,8 @@ class Daemon {
   std::condition_variable changed_;
   bool started_ = false;
   bool stop_requested_ = false;
-  bool stopping_ = false;  // read on control_strand_ too, hence also set under the mutex
+  // Set once, when the drain starts; read by readiness() too.
+  std::atomic<bool> stopping_ = false;
   bool shut_down_ = false;
   unsigned running_threads_ = 0;
 };

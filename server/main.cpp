@@ -1,5 +1,7 @@
 // kafka-sidecar: reads its settings (flags, KAFKA_SIDECAR_* variables, the --config file) and
-// runs the Daemon until SIGTERM or SIGINT.
+// runs the Daemon until SIGTERM or SIGINT. Exit codes: 0 after the drain that the signal starts,
+// 1 when start-up fails, 2 for a bad setting, and 128 + N when a second signal N cuts the drain
+// short (the Daemon exits then).
 #include <exception>
 #include <iostream>
 

@@ -102,6 +102,11 @@ std::map<std::string, std::set<int32_t>> DeliveryLedger::owners() const {
   return out;
 }
 
+std::set<RecordPosition> DeliveryLedger::acked() const {
+  std::lock_guard lock(mutex_);
+  return acked_;
+}
+
 bool DeliveryLedger::complete(const std::set<int32_t>& partitions, int64_t records) const {
   std::lock_guard lock(mutex_);
   for (int32_t partition : partitions) {
@@ -380,6 +385,17 @@ void AckingSubscriber::join() {
 bool AckingSubscriber::ended() const {
   std::lock_guard lock(mutex_);
   return ended_;
+}
+
+std::optional<grpc::Status> AckingSubscriber::waitEnded(std::chrono::milliseconds timeout) {
+  {
+    std::unique_lock lock(mutex_);
+    if (!changed_.wait_for(lock, timeout, [&] { return ended_; })) return std::nullopt;
+  }
+  join();
+  const grpc::Status status = stream_->Finish();
+  release();
+  return status;
 }
 
 bool AckingSubscriber::lostPartitions() const {

@@ -73,6 +73,8 @@ class DeliveryLedger {
   bool complete(const std::set<int32_t>& partitions, int64_t records) const;
   // What complete() still lacks, briefly, for failure messages.
   std::string missing(const std::set<int32_t>& partitions, int64_t records) const;
+  // Every record whose ack was sent.
+  std::set<RecordPosition> acked() const;
   // True when the highest committed offset seen for each of `partitions` is `offset`.
   bool committedAt(const std::set<int32_t>& partitions, int64_t offset) const;
   // How many times the record was delivered.
@@ -129,6 +131,9 @@ class AckingSubscriber {
   void cut();
   // True once the server ended the call (e.g. its daemon died).
   bool ended() const;
+  // Waits up to `timeout` for the server to end the call, then finishes it: its status, or
+  // nullopt if it had not ended in time (the call is left as it is).
+  std::optional<grpc::Status> waitEnded(std::chrono::milliseconds timeout);
   // Error events, as text.
   std::vector<std::string> errors() const;
   // True once the call was told that its session lost partitions (its membership expired).
@@ -140,8 +145,7 @@ class AckingSubscriber {
   bool write(const v1::SubscribeRequest& request);
   // Stops the acker and waits for both threads.
   void join();
-  // Drops the finished call and its channel: a daemon stopping with a client connection open
-  // waits out its whole gRPC grace period.
+  // Drops the finished call and its channel, so that the client's connection closes.
   void release();
 
   const std::string member_;

@@ -119,15 +119,30 @@ void SidecarProcess::kill() {
 std::optional<int> SidecarProcess::stop(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return std::nullopt;
   if (!exit_code_) ::kill(pid_, SIGTERM);
+  std::optional<int> code = waitExit(timeout);
+  if (!code) kill();
+  return code;
+}
+
+void SidecarProcess::signal(int number) {
+  if (pid_ > 0 && !exit_code_) ::kill(pid_, number);
+}
+
+std::optional<int> SidecarProcess::waitExit(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (!reap(false)) {
-    if (Clock::now() >= deadline) {
-      kill();
-      return std::nullopt;
-    }
+    if (Clock::now() >= deadline) return std::nullopt;
     std::this_thread::sleep_for(20ms);
   }
   return exit_code_;
+}
+
+uint16_t SidecarProcess::httpPort() const {
+  constexpr std::string_view kMarker = "HTTP listening on 127.0.0.1:";
+  const std::string text = log();
+  const size_t at = text.find(kMarker);
+  if (at == std::string::npos) return 0;
+  return static_cast<uint16_t>(std::stoul(text.substr(at + kMarker.size())));
 }
 
 std::string SidecarProcess::log() const {

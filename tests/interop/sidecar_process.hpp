@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -40,6 +41,14 @@ class SidecarProcess {
   // SIGTERM, then waits up to `timeout` for the exit; the exit code (128 + N if killed by signal
   // N), nullopt if it had to be killed.
   std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
+  // Sends signal `number` and returns at once.
+  void signal(int number);
+  // Waits up to `timeout` for the child to exit; its exit code as stop() gives it, nullopt if it
+  // is still running (it is not killed).
+  std::optional<int> waitExit(std::chrono::milliseconds timeout);
+  // The HTTP listener's port (/readyz, /metrics); 0 until the daemon has logged it.
+  uint16_t httpPort() const;
 
   // Everything the daemon has logged so far.
   std::string log() const;

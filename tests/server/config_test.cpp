@@ -469,6 +469,29 @@ TEST(ConfigTest, FetchFlags) {
             "--fetch-min-bytes (2000) must be at most --fetch-max-bytes (1000)");
 }
 
+TEST(ConfigTest, ShutdownTimeout) {
+  ParsedArgs defaults = parse({"--embedded-broker"});
+  ASSERT_EQ(defaults.action, Action::kRun) << defaults.error;
+  EXPECT_EQ(defaults.config.shutdown_timeout, std::chrono::milliseconds(30'000));
+  EXPECT_NE(usageText().find("--shutdown-timeout-ms=N"), std::string::npos);
+  EXPECT_NE(usageText().find("(default 30000)"), std::string::npos);
+
+  EXPECT_EQ(parse({"--embedded-broker", "--shutdown-timeout-ms=1"}).config.shutdown_timeout,
+            std::chrono::milliseconds(1));
+  const Environment env = {{"KAFKA_SIDECAR_SHUTDOWN_TIMEOUT_MS", "45000"}};
+  EXPECT_EQ(parse({"--embedded-broker"}, env).config.shutdown_timeout,
+            std::chrono::milliseconds(45'000));
+  YamlFile file("embedded-broker: 1\nshutdown-timeout-ms: 3600000\n");
+  EXPECT_EQ(parse({file.flag()}).config.shutdown_timeout, std::chrono::milliseconds(3'600'000));
+
+  for (std::string_view bad : {"0", "3600001", "-5", "10s"}) {
+    std::string flag = "--shutdown-timeout-ms=" + std::string(bad);
+    EXPECT_EQ(errorOf({"--embedded-broker", flag}),
+              "invalid value '" + std::string(bad) +
+                  "' for --shutdown-timeout-ms: expected an integer from 1 to 3600000");
+  }
+}
+
 TEST(ConfigTest, NamesDeriveFromTheFlag) {
   std::map<std::string, SettingNames> by_flag;
   for (SettingNames& names : settingNames()) by_flag[names.flag] = names;

@@ -17,6 +17,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "kafka/sidecar/v1/admin.grpc.pb.h"
+#include "kafka/sidecar/v1/producer.grpc.pb.h"
 #include "tests/server/test_support.hpp"
 #include "tools/ksctl/ksctl.hpp"
 #include "tools/mock_cluster/mock_cluster.hpp"
@@ -352,8 +353,7 @@ TEST_F(DaemonTest, NamedClustersAreSelectedByName) {
 
   KsctlRun main_topics = ksctl({"--addr", daemon_->grpcAddress(), "topics"});
   EXPECT_EQ(main_topics.out, "orders partitions=2\n") << main_topics.err;
-  KsctlRun named =
-      ksctl({"--addr", daemon_->grpcAddress(), "--cluster", "analytics", "topics"});
+  KsctlRun named = ksctl({"--addr", daemon_->grpcAddress(), "--cluster", "analytics", "topics"});
   EXPECT_EQ(named.out, "clicks partitions=5\n") << named.err;
   KsctlRun unknown = ksctl({"--addr", daemon_->grpcAddress(), "--cluster", "nope", "topics"});
   EXPECT_EQ(unknown.exit_code, 1);
@@ -469,14 +469,59 @@ TEST_F(DaemonTest, ClientCancelWhileWaitingForKafka) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
-// A call stuck waiting for Kafka when the daemon stops is cancelled once the grace period is
-// over, so that shutdown stays bounded.
-TEST_F(DaemonTest, StopsWithCallInFlight) {
+TEST(ShutdownTimeoutsTest, SharesOfTheTimeout) {
+  constexpr ShutdownTimeouts kDefault = ShutdownTimeouts::of(std::chrono::seconds(30));
+  EXPECT_EQ(kDefault.calls, std::chrono::milliseconds(27'000));
+  EXPECT_EQ(kDefault.producers, std::chrono::milliseconds(21'600));
+  EXPECT_EQ(kDefault.io_drain, std::chrono::milliseconds(3'000));
+  EXPECT_EQ(Daemon::kGrpcGrace, kDefault.calls);
+  constexpr ShutdownTimeouts kLeast = ShutdownTimeouts::of(std::chrono::milliseconds(1));
+  EXPECT_EQ(kLeast.calls, std::chrono::milliseconds(1));
+  EXPECT_EQ(kLeast.producers, std::chrono::milliseconds(0));
+  EXPECT_EQ(kLeast.io_drain, std::chrono::milliseconds(0));
+}
+
+// A produce stream open, with nothing sent, when the daemon stops: the drain ends it with
+// UNAVAILABLE naming the shutdown, and the stop goes on at once rather than wait for the client,
+// which has not read that status yet, to hang up. (A client in another process shows the wait
+// this avoids: see sidecar_drain_test.cpp.)
+TEST_F(DaemonTest, StopsPromptlyWithAClientConnectionOpen) {
   mock::MockCluster cluster(1);
+  constexpr std::chrono::seconds kTimeout{20};
   DaemonConfig config = testConfig();
   config.bootstrap_servers = {cluster.bootstraps()};
+  config.shutdown_timeout = kTimeout;
   startDaemon(std::move(config));
   ASSERT_TRUE(waitForHealth(HealthCheckResponse::SERVING));
+  auto producer = v1::Producer::NewStub(channel_);
+  grpc::ClientContext context;
+  auto stream = producer->ProduceStream(&context);
+  ASSERT_TRUE(waitUntil([&] { return daemon_->callsInFlightForTest() == 1; }));
+
+  auto started = std::chrono::steady_clock::now();
+  daemon_->requestStop();
+  daemon_->wait();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, ShutdownTimeouts::of(kTimeout).calls);
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_NE(status.error_message().find("shutting down"), std::string::npos)
+      << status.error_message();
+  daemon_.reset();
+}
+
+// From the moment the drain starts, /readyz answers 503 and every gRPC health status is
+// NOT_SERVING, and new produce calls are refused, while the drain waits for a call in flight.
+// That call, stuck waiting for Kafka, is cancelled once the calls' share of the shutdown timeout
+// is over, so that the shutdown stays bounded.
+TEST_F(DaemonTest, NotReadyWhileDrainingAndBoundedByTheTimeout) {
+  mock::MockCluster cluster(1);
+  constexpr std::chrono::milliseconds kTimeout{6'000};
+  DaemonConfig config = testConfig();
+  config.bootstrap_servers = {cluster.bootstraps()};
+  config.shutdown_timeout = kTimeout;
+  startDaemon(std::move(config));
+  ASSERT_TRUE(waitForHealth(HealthCheckResponse::SERVING));
+  ASSERT_TRUE(waitUntil([&] { return httpRequest(httpPort(), "GET", "/readyz").status == 200; }));
   ASSERT_EQ(cluster.execute("broker rtt -1 20000"), "ok");
 
   std::atomic<bool> done{false};
@@ -487,15 +532,37 @@ TEST_F(DaemonTest, StopsWithCallInFlight) {
     status = admin_->ListTopics(callContext(std::chrono::seconds(30)).get(), request, &response);
     done = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_FALSE(done.load());
+  ASSERT_TRUE(waitUntil([&] { return daemon_->callsInFlightForTest() == 1; }));
   auto stopping = std::chrono::steady_clock::now();
-  daemon_->requestStop();
-  daemon_->wait();
+  std::thread stopper([&] {
+    daemon_->requestStop();
+    daemon_->wait();
+  });
+
+  ASSERT_TRUE(waitUntil([&] { return httpRequest(httpPort(), "GET", "/readyz").status == 503; }));
+  EXPECT_EQ(httpRequest(httpPort(), "GET", "/readyz").body, "shutting down\n");
+  EXPECT_FALSE(daemon_->readiness().ready);
+  EXPECT_EQ(healthOf(""), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(healthOf("kafka.sidecar.v1.Producer"), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(healthOf("kafka.sidecar.v1.Consumer"), HealthCheckResponse::NOT_SERVING);
+  auto producer = v1::Producer::NewStub(channel_);
+  v1::ProduceRequest produce;
+  produce.set_topic("t");
+  produce.add_records()->set_value("v");
+  v1::ProduceResponse produced;
+  grpc::Status refused = producer->Produce(callContext().get(), produce, &produced);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("shutting down"), std::string::npos)
+      << refused.error_message();
+  // All of that while the drain was still waiting for the call.
+  EXPECT_FALSE(done.load());
+
+  stopper.join();
   caller.join();
   auto took = std::chrono::steady_clock::now() - stopping;
-  EXPECT_GE(took, Daemon::kGrpcGrace - std::chrono::milliseconds(100));
-  EXPECT_LT(took, Daemon::kGrpcGrace + std::chrono::seconds(2));
+  const ShutdownTimeouts timeouts = ShutdownTimeouts::of(kTimeout);
+  EXPECT_GE(took, timeouts.calls - std::chrono::milliseconds(100));
+  EXPECT_LT(took, kTimeout + std::chrono::seconds(2));
   // gRPC reports calls that it cancels at shutdown as UNAVAILABLE.
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
   daemon_.reset();
