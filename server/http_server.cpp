@@ -127,8 +127,8 @@ asio::awaitable<void> HttpServer::serve(std::shared_ptr<Connection> connection) 
     unsigned version = 11;
     const bool too_large = read_ec == http::error::body_limit;
     if (too_large) {
-      // Answered, so that the client learns why; the rest of the body is not read, so the
-      // connection cannot be used again.
+      // Answered, so that the client learns why; the rest of the body is discarded after the
+      // answer, and the connection closed.
       answered =
           jsonError(413, grpc::StatusCode::RESOURCE_EXHAUSTED,
                     "the request body is larger than " + std::to_string(kMaxBodyBytes) + " bytes");
