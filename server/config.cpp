@@ -195,6 +195,11 @@ std::string applyLogLevel(DaemonConfig& config, std::string_view value) {
   return {};
 }
 
+std::string applyLogFormat(DaemonConfig& config, std::string_view value) {
+  if (!log::parseFormat(value, config.log_format)) return "one of text, json";
+  return {};
+}
+
 std::string applyVersionCap(DaemonConfig& config, std::string_view value) {
   size_t colon = value.find(':');
   constexpr std::string_view kExpected = "API:VERSION, e.g. ListOffsets:3";
@@ -509,6 +514,13 @@ const std::vector<Setting>& settings() {
          .default_text = std::string(log::levelName(defaults.log_level)),
          .help = "trace, debug, info, warn or error; logs go to stderr",
          .apply = applyLogLevel},
+        {.name = "log-format",
+         .placeholder = "FORMAT",
+         .default_text = std::string(log::formatName(defaults.log_format)),
+         .help = "text (one line per entry, context as key=value) or json (one object per "
+                 "line: time, level, component, message, cluster, group, topic, partition, "
+                 "broker, session)",
+         .apply = applyLogFormat},
         {.name = "api-version-cap",
          .placeholder = "API:V",
          .shape = Shape::kEntries,

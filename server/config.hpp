@@ -59,6 +59,7 @@ struct DaemonConfig {
   net::HostPort http_listen{"127.0.0.1", 8080};
   std::string client_id = "kafka-sidecar";
   log::Level log_level = log::Level::kInfo;
+  log::Format log_format = log::Format::kText;
   // Threads running the io_context; defaults to the number of hardware threads.
   unsigned threads = defaultThreadCount();
   // How long a graceful shutdown (SIGTERM, SIGINT) may take in all: in-flight calls, the

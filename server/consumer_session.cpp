@@ -305,9 +305,8 @@ void ConsumerSession::start(bool polling) {
   asio::post(strand_, [self = shared_from_this(), polling] {
     if (self->state_ != State::kOpen) return;
     self->polling_ = polling;
-    KS_LOG(kInfo, kComponent,
-           "session " << self->id_ << " opened: cluster '" << self->spec().cluster() << "', group '"
-                      << self->spec().group() << "', name '" << self->spec().name() << "'");
+    KS_LOG_IN(kInfo, kComponent, self->logContext(),
+              "session opened: name '" << self->spec().name() << "'");
     if (self->resolved_.subscription) {
       self->consumer_->subscribe(*self->resolved_.subscription);
     } else {
@@ -370,9 +369,8 @@ void ConsumerSession::refreshIdle() {
   idle_timer_.async_wait([weak = weak_from_this(), generation](boost::system::error_code ec) {
     auto self = weak.lock();
     if (!self || ec || generation != self->idle_generation_) return;
-    KS_LOG(kInfo, kComponent,
-           "session " << self->id_ << " was not used for " << self->resolved_.idle_ttl.count()
-                      << " ms: closing it");
+    KS_LOG_IN(kInfo, kComponent, self->logContext(),
+              "session not used for " << self->resolved_.idle_ttl.count() << " ms: closing it");
     self->close(CloseReason::kIdle, nullptr, nullptr);
   });
 }
@@ -436,7 +434,7 @@ void ConsumerSession::finishClose() {
   while (!waiters_.empty()) completeWaiter(waiters_.begin(), poll_status);
   leases_.clear();
   partitions_.clear();
-  KS_LOG(kInfo, kComponent, "session " << id_ << " closed");
+  KS_LOG_IN(kInfo, kComponent, logContext(), "session closed");
   std::vector<v1::PartitionCommit> commits;
   for (const auto& [partition, commit] : final_commit_) commits.push_back(commit);
   for (CloseDone& done : std::exchange(close_waiters_, {})) done(commits);
@@ -575,11 +573,9 @@ size_t ConsumerSession::takeInto(uint64_t receiver, size_t max_records, size_t m
         for (const record::Record& record : run.records) {
           if (!state->tracker->delivered(record.offset).ok()) {
             // The consumer moved back by itself (an offset reset): start the partition over.
-            KS_LOG(kInfo, kComponent,
-                   "session " << id_ << ": "
-                              << describePartition(run.partition.topic, run.partition.partition)
-                              << " went back to offset " << record.offset
-                              << "; its unacked records are dropped");
+            KS_LOG_IN(kInfo, kComponent, logContext(&run.partition),
+                      "the partition went back to offset " << record.offset
+                                                           << "; its unacked records are dropped");
             restartPartition(*state, record.offset);
             out.clear();
             held = nullptr;
@@ -983,13 +979,20 @@ void ConsumerSession::expireAcks() {
         return std::binary_search(expired.begin(), expired.end(), offset);
       });
     }
-    KS_LOG(kDebug, kComponent,
-           "session " << id_ << ": " << expired.size() << " record(s) of "
-                      << describePartition(state.partition.topic, state.partition.partition)
-                      << " not acked within " << resolved_.ack_timeout.count()
-                      << " ms; delivering them again");
+    KS_LOG_IN(kDebug, kComponent, logContext(&state.partition),
+              expired.size() << " record(s) not acked within " << resolved_.ack_timeout.count()
+                             << " ms; delivering them again");
   }
   pump();
+}
+
+log::Context ConsumerSession::logContext(const TopicPartition* partition) const {
+  log::Context context{.cluster = spec().cluster(), .group = spec().group(), .session = id_};
+  if (partition) {
+    context.topic = partition->topic;
+    context.partition = partition->partition;
+  }
+  return context;
 }
 
 void ConsumerSession::emit(const v1::ConsumerEvent& event) {

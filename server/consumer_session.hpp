@@ -90,8 +90,7 @@ class SessionOutlet {
  public:
   virtual ~SessionOutlet() = default;
   // Consecutive records of one partition, in offset order.
-  virtual void sendRecords(const TopicPartition& partition,
-                           std::vector<EncodedRecord> records) = 0;
+  virtual void sendRecords(const TopicPartition& partition, std::vector<EncodedRecord> records) = 0;
   virtual void sendEvent(const v1::ConsumerEvent& event) = 0;
   // Takes back the records of `partition` that are queued and not being written yet, where
   // `drop(offset)` says so: the session no longer counts them as delivered to this call.
@@ -212,7 +211,7 @@ class ConsumerSession : public consumer::ConsumerListener,
     TopicPartition partition;
     std::optional<AckTracker> tracker;  // from the first delivery, end of partition or seek
     OffsetQueue<Unacked> unacked;
-    size_t waiting = 0;                 // of `unacked`, those held by nobody
+    size_t waiting = 0;  // of `unacked`, those held by nobody
     bool paused = false;
   };
   // Records of one partition handed to one receiver at once, under one deadline. The ack
@@ -254,8 +253,7 @@ class ConsumerSession : public consumer::ConsumerListener,
   // Hands `receiver` records to deliver again; returns how many.
   size_t redeliverTo(uint64_t receiver, size_t credit, size_t max_bytes);
   size_t takeInto(uint64_t receiver, size_t max_records, size_t max_bytes);
-  void send(uint64_t receiver, const TopicPartition& partition,
-            std::vector<EncodedRecord> records);
+  void send(uint64_t receiver, const TopicPartition& partition, std::vector<EncodedRecord> records);
   // Starts a lease on `state`'s records from `first` on; hold() adds each to it.
   Lease& lease(PartitionState& state, int64_t first);
   void hold(Unacked& entry, Lease& lease, uint64_t receiver);
@@ -279,6 +277,8 @@ class ConsumerSession : public consumer::ConsumerListener,
   void refreshIdle();
 
   // Events.
+  // The context of log entries about this session; with `partition`, about one of its partitions.
+  log::Context logContext(const TopicPartition* partition = nullptr) const;
   void emit(const v1::ConsumerEvent& event);
   void emitError(const Error& error, bool fatal);
   void completeWaiter(std::list<PollWaiter>::iterator waiter, grpc::Status status);
@@ -308,7 +308,7 @@ class ConsumerSession : public consumer::ConsumerListener,
   std::map<uint64_t, Receiver> receivers_;
   std::map<SessionOutlet*, uint64_t> receiver_ids_;
   uint64_t next_receiver_ = kPollReceiver + 1;
-  size_t rotation_ = 0;              // which stream is served first, in turn
+  size_t rotation_ = 0;  // which stream is served first, in turn
   // By id and so by deadline, from the oldest that still holds records (or has not expired).
   std::deque<Lease> leases_;
   uint64_t next_lease_ = 1;

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   }
 
   kafka::log::setLevel(parsed.config.log_level);
+  kafka::log::setFormat(parsed.config.log_format);
   if (!parsed.config_file.empty()) {
     KS_LOG(kInfo, "daemon", "settings from " << parsed.config_file << " (flags and variables win)");
   }

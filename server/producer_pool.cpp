@@ -20,11 +20,10 @@ Result<std::shared_ptr<producer::Producer>> ProducerPool::producerFor(
   if (Result<void> valid = producer::Producer::validate(config); !valid.ok()) return valid.error();
   auto created = producer::Producer::create(executor_, cluster, config);
   producers_.emplace(std::move(key), created);
-  KS_LOG(kInfo, "producers",
-         "cluster '" << cluster->name()
-                     << "': new producer with acks=" << static_cast<int>(config.acks)
-                     << " compression=" << record::compressionName(config.compression)
-                     << (config.idempotent() ? ", idempotent" : ""));
+  KS_LOG_IN(kInfo, "producers", cluster->logContext(),
+            "new producer with acks=" << static_cast<int>(config.acks) << " compression="
+                                      << record::compressionName(config.compression)
+                                      << (config.idempotent() ? ", idempotent" : ""));
   return created;
 }
 

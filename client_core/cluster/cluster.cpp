@@ -19,9 +19,12 @@ namespace {
 
 std::string_view purposeName(ConnectionPurpose purpose) {
   switch (purpose) {
-    case ConnectionPurpose::kControl: return "control";
-    case ConnectionPurpose::kFetch: return "fetch";
-    case ConnectionPurpose::kGroup: return "group";
+    case ConnectionPurpose::kControl:
+      return "control";
+    case ConnectionPurpose::kFetch:
+      return "fetch";
+    case ConnectionPurpose::kGroup:
+      return "group";
   }
   return "?";
 }
@@ -46,10 +49,9 @@ MetadataSnapshot snapshotFrom(const protocol::MetadataResponse& response) {
                                                p.leader_id, p.leader_epoch, p.replica_nodes,
                                                p.isr_nodes, p.offline_replicas});
     }
-    std::sort(topic.partitions.begin(), topic.partitions.end(),
-              [](const PartitionInfo& a, const PartitionInfo& b) {
-                return a.partition < b.partition;
-              });
+    std::sort(
+        topic.partitions.begin(), topic.partitions.end(),
+        [](const PartitionInfo& a, const PartitionInfo& b) { return a.partition < b.partition; });
     snapshot.topics[topic.name] = std::move(topic);
   }
   return snapshot;
@@ -91,13 +93,11 @@ std::string describePartition(std::string_view topic, int32_t partition) {
 }
 
 Cluster::Cluster(asio::any_io_executor executor, ClusterConfig config)
-    : config_(std::move(config)),
-      strand_(asio::make_strand(executor)),
-      refresh_timer_(strand_) {
+    : config_(std::move(config)), strand_(asio::make_strand(executor)), refresh_timer_(strand_) {
   for (const std::string& server : config_.bootstrap_servers) {
     auto address = net::parseHostPort(server);
     if (!address.ok()) {
-      KS_LOG(kError, "cluster", config_.name << ": " << address.error().message);
+      KS_LOG_IN(kError, "cluster", logContext(), address.error().message);
       continue;
     }
     bootstrap_connections_.push_back(
@@ -110,8 +110,8 @@ Cluster::~Cluster() = default;
 std::shared_ptr<net::BrokerConnection> Cluster::makeConnection(const std::string& host,
                                                                uint16_t port,
                                                                const std::string& label) {
-  return net::BrokerConnection::create(strand_.get_inner_executor(), host, port,
-                                       config_.connection, config_.name + " " + label);
+  return net::BrokerConnection::create(strand_.get_inner_executor(), host, port, config_.connection,
+                                       config_.name + " " + label);
 }
 
 void Cluster::start() {
@@ -185,10 +185,8 @@ void Cluster::startRefresh(std::vector<std::string> topics, MetadataCallback don
   if (!topics.empty()) {
     asio::co_spawn(
         strand_,
-        [self = shared_from_this(), topics = std::move(topics),
-         done = std::move(done)]() mutable -> asio::awaitable<void> {
-          done(co_await self->fetchMetadata(std::move(topics)));
-        },
+        [self = shared_from_this(), topics = std::move(topics), done = std::move(done)]() mutable
+        -> asio::awaitable<void> { done(co_await self->fetchMetadata(std::move(topics))); },
         asio::detached);
     return;
   }
@@ -211,9 +209,9 @@ void Cluster::startRefresh(std::vector<std::string> topics, MetadataCallback don
 
 asio::awaitable<void> Cluster::refreshLoop() {
   auto self = shared_from_this();
-  net::Backoff backoff(config_.connection.reconnect_backoff,
-                       std::max(config_.connection.reconnect_backoff_max,
-                                std::chrono::milliseconds(1000)));
+  net::Backoff backoff(
+      config_.connection.reconnect_backoff,
+      std::max(config_.connection.reconnect_backoff_max, std::chrono::milliseconds(1000)));
   while (!stopped_) {
     auto result = co_await fetchMetadata({});
     std::chrono::milliseconds delay = config_.metadata_refresh_interval;
@@ -225,8 +223,9 @@ asio::awaitable<void> Cluster::refreshLoop() {
       backoff.reset();
     } else {
       delay = backoff.next();
-      KS_LOG(kWarn, "cluster", config_.name << ": metadata refresh failed, retrying in "
-                                            << delay.count() << " ms: " << result.error().message);
+      KS_LOG_IN(kWarn, "cluster", logContext(),
+                "metadata refresh failed, retrying in " << delay.count()
+                                                        << " ms: " << result.error().message);
     }
     refresh_timer_.expires_after(delay);
     co_await refresh_timer_.async_wait(kNoThrow);
@@ -267,7 +266,8 @@ asio::awaitable<Result<MetadataPtr>> Cluster::fetchMetadata(std::vector<std::str
 
   Error last_error;
   for (const auto& candidate : candidates) {
-    auto response = co_await candidate->request<protocol::MetadataApi>(request, asio::use_awaitable);
+    auto response =
+        co_await candidate->request<protocol::MetadataApi>(request, asio::use_awaitable);
     if (stopped_) co_return Error{ErrorCode::kShuttingDown, config_.name + ": cluster stopped"};
     if (!response.ok()) {
       last_error = response.error();
@@ -284,9 +284,9 @@ asio::awaitable<Result<MetadataPtr>> Cluster::fetchMetadata(std::vector<std::str
     std::lock_guard lock(mutex_);
     last_refresh_ok_ = false;
   }
-  co_return Error{ErrorCode::kNoBrokerAvailable,
-                  config_.name + ": no broker answered Metadata; last error: " +
-                      last_error.toString()};
+  co_return Error{
+      ErrorCode::kNoBrokerAvailable,
+      config_.name + ": no broker answered Metadata; last error: " + last_error.toString()};
 }
 
 MetadataPtr Cluster::publish(MetadataSnapshot fresh, bool partial) {
@@ -312,7 +312,7 @@ MetadataPtr Cluster::publish(MetadataSnapshot fresh, bool partial) {
     published = metadata_;
   }
   for (auto& connection : retired) {
-    KS_LOG(kInfo, "cluster", config_.name << ": " << connection->label() << " left the cluster");
+    KS_LOG_IN(kInfo, "cluster", logContext(), connection->label() << " left the cluster");
     connection->close();
   }
   // Whoever asked, a partition without a leader makes the refresh loop look again soon.

@@ -24,6 +24,7 @@
 #include "client_core/cluster/cluster_config.hpp"
 #include "client_core/cluster/metadata.hpp"
 #include "client_core/common/completion.hpp"
+#include "client_core/common/log.hpp"
 #include "client_core/net/broker_connection.hpp"
 #include "client_core/protocol/result.hpp"
 
@@ -46,6 +47,8 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   Cluster& operator=(const Cluster&) = delete;
 
   const std::string& name() const { return config_.name; }
+  // The context of log entries about this cluster.
+  log::Context logContext() const { return {.cluster = config_.name}; }
   const ClusterConfig& config() const { return config_; }
 
   // Starts bootstrapping and the periodic metadata refresh, which comes sooner while any
@@ -76,8 +79,8 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   }
 
   // The connection to broker `node` for `purpose`, created on first use; nullptr when the node
-  // is not in the metadata or the cluster is stopped. `key` separates dedicated connections of the same purpose (a group
-  // session's blocking JoinGroup/SyncGroup, for instance). Any thread.
+  // is not in the metadata or the cluster is stopped. `key` separates dedicated connections of the
+  // same purpose (a group session's blocking JoinGroup/SyncGroup, for instance). Any thread.
   std::shared_ptr<net::BrokerConnection> connection(NodeId node, ConnectionPurpose purpose,
                                                     const std::string& key = {});
   // A new connection to broker `node` that the cluster neither caches nor closes: for a caller
@@ -106,7 +109,7 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   boost::asio::steady_timer refresh_timer_;
   std::atomic<bool> stopped_ = false;
-  bool leaderless_partitions_ = false;  // in the latest snapshot; set by publish()
+  bool leaderless_partitions_ = false;                  // in the latest snapshot; set by publish()
   std::vector<MetadataCallback> full_refresh_waiters_;  // of the every-topic refresh in flight
 
   mutable std::mutex mutex_;  // guards the members below, read from any thread

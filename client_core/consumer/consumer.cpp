@@ -1,8 +1,8 @@
 #include "client_core/consumer/consumer.hpp"
 
+#include <algorithm>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
-#include <algorithm>
 #include <set>
 
 #include "client_core/common/log.hpp"
@@ -53,16 +53,14 @@ class Consumer::MembershipEvents : public group::MembershipListener {
 };
 
 std::shared_ptr<Consumer> Consumer::create(Strand strand, std::shared_ptr<Cluster> cluster,
-                                           std::shared_ptr<Fetcher> fetcher,
-                                           ConsumerConfig config,
+                                           std::shared_ptr<Fetcher> fetcher, ConsumerConfig config,
                                            std::weak_ptr<ConsumerListener> listener) {
   std::shared_ptr<Consumer> consumer(new Consumer(std::move(strand), std::move(cluster),
                                                   std::move(fetcher), std::move(config),
                                                   std::move(listener)));
   consumer->membership_events_ = std::make_shared<MembershipEvents>(consumer);
   consumer->membership_ = group::GroupMembership::create(
-      consumer->strand_, consumer->cluster_, consumer->config_.group,
-      consumer->membership_events_);
+      consumer->strand_, consumer->cluster_, consumer->config_.group, consumer->membership_events_);
   if (consumer->config_.auto_commit) consumer->scheduleAutoCommit();
   return consumer;
 }
@@ -162,8 +160,8 @@ void Consumer::startPartitions(std::vector<TopicPartition> partitions) {
     generations.push_back(++state.generation);
   }
   membership_->fetchCommittedOffsets(
-      partitions, [self = shared_from_this(), partitions, generations](
-                      Result<std::vector<group::CommittedOffset>> committed) {
+      partitions, [self = shared_from_this(), partitions,
+                   generations](Result<std::vector<group::CommittedOffset>> committed) {
         std::vector<TopicPartition> to_reset;
         for (size_t i = 0; i < partitions.size(); ++i) {
           PartitionState* state = self->find(partitions[i]);
@@ -178,10 +176,10 @@ void Consumer::startPartitions(std::vector<TopicPartition> partitions) {
             if (candidate.partition == partitions[i]) answer = &candidate;
           }
           if (!answer) {
-            self->failAndRetry(*state, Error{ErrorCode::kMalformedMessage,
-                                             describePartition(partitions[i].topic,
-                                                               partitions[i].partition) +
-                                                 ": missing from the committed offsets"});
+            self->failAndRetry(
+                *state, Error{ErrorCode::kMalformedMessage,
+                              describePartition(partitions[i].topic, partitions[i].partition) +
+                                  ": missing from the committed offsets"});
           } else if (answer->error.code != ErrorCode::kNone) {
             self->failAndRetry(*state, answer->error);
           } else if (answer->offset >= 0) {
@@ -197,8 +195,7 @@ void Consumer::startPartitions(std::vector<TopicPartition> partitions) {
       });
 }
 
-void Consumer::resetPartitions(const std::vector<TopicPartition>& partitions,
-                               const Error& cause) {
+void Consumer::resetPartitions(const std::vector<TopicPartition>& partitions, const Error& cause) {
   if (partitions.empty()) return;
   if (config_.offset_reset == OffsetReset::kNone) {
     for (const auto& partition : partitions) {
@@ -212,7 +209,7 @@ void Consumer::resetPartitions(const std::vector<TopicPartition>& partitions,
     return;
   }
   lookUpStart(partitions, config_.offset_reset == OffsetReset::kEarliest ? kEarliestTimestamp
-                                                                           : kLatestTimestamp);
+                                                                         : kLatestTimestamp);
 }
 
 // Looks up the offsets at `timestamp` for partitions that are starting, and starts them there.
@@ -227,26 +224,24 @@ void Consumer::lookUpStart(std::vector<TopicPartition> partitions, int64_t times
     queries.push_back({partition.topic, partition.partition, timestamp});
   }
   if (queries.empty()) return;
-  lookUpOffsets(
-      strand_, cluster_, queries, config_.isolation,
-      asio::bind_executor(strand_, [self = shared_from_this(), queries, generations](
-                                       std::vector<OffsetAnswer> answers) {
-        for (size_t i = 0; i < answers.size(); ++i) {
-          TopicPartition partition{queries[i].topic, queries[i].partition};
-          PartitionState* state = self->find(partition);
-          if (!state || state->generation != generations[i]) continue;
-          if (answers[i].error.code != ErrorCode::kNone) {
-            self->failAndRetry(*state, answers[i].error);
-            continue;
-          }
-          self->setPosition(partition, *state, answers[i].offset);
-        }
-        self->fetchMore();
-      }));
+  lookUpOffsets(strand_, cluster_, queries, config_.isolation,
+                asio::bind_executor(strand_, [self = shared_from_this(), queries,
+                                              generations](std::vector<OffsetAnswer> answers) {
+                  for (size_t i = 0; i < answers.size(); ++i) {
+                    TopicPartition partition{queries[i].topic, queries[i].partition};
+                    PartitionState* state = self->find(partition);
+                    if (!state || state->generation != generations[i]) continue;
+                    if (answers[i].error.code != ErrorCode::kNone) {
+                      self->failAndRetry(*state, answers[i].error);
+                      continue;
+                    }
+                    self->setPosition(partition, *state, answers[i].offset);
+                  }
+                  self->fetchMore();
+                }));
 }
 
-void Consumer::setPosition(const TopicPartition& partition, PartitionState& state,
-                           int64_t offset) {
+void Consumer::setPosition(const TopicPartition& partition, PartitionState& state, int64_t offset) {
   if (state.fetching) fetcher_->cancel(*state.fetching);
   state.fetching.reset();
   clearBuffer(state);
@@ -257,22 +252,15 @@ void Consumer::setPosition(const TopicPartition& partition, PartitionState& stat
   state.end_reported = false;
   state.backing_off = false;
   state.last_error = ErrorCode::kNone;
-  KS_LOG(kDebug, kComponent,
-         "group " << config_.group.group_id << " " << describePartition(partition.topic,
-                                                                          partition.partition)
-                  << " starts at offset " << offset);
+  KS_LOG_IN(kDebug, kComponent, logContext(partition), "starts at offset " << offset);
 }
 
-void Consumer::stopPartition(const TopicPartition& partition, PartitionState& state,
-                             Error error) {
+void Consumer::stopPartition(const TopicPartition& partition, PartitionState& state, Error error) {
   if (state.fetching) fetcher_->cancel(*state.fetching);
   state.fetching.reset();
   state.phase = PartitionState::Phase::kStopped;
   ++state.generation;
-  KS_LOG(kWarn, kComponent,
-         "group " << config_.group.group_id << " "
-                  << describePartition(partition.topic, partition.partition)
-                  << " stopped: " << error.toString());
+  KS_LOG_IN(kWarn, kComponent, logContext(partition), "stopped: " << error.toString());
   state.last_error = ErrorCode::kNone;
   reportError(state, error);
 }
@@ -321,13 +309,12 @@ void Consumer::fetchMore() {
     const int32_t partition_max =
         config_.partition_max_bytes > 0 ? config_.partition_max_bytes : int32_t{1024 * 1024};
     const size_t room = config_.max_buffered_bytes - buffered_bytes_;
-    FetchPosition position{
-        .partition = partition,
-        .offset = state.fetch_offset,
-        .isolation = config_.isolation,
-        .max_bytes = static_cast<int32_t>(
-            std::clamp<size_t>(room, kMinFetchBytes, static_cast<size_t>(partition_max))),
-        .answer_when_empty = !state.end_reported && state.buffered.empty()};
+    FetchPosition position{.partition = partition,
+                           .offset = state.fetch_offset,
+                           .isolation = config_.isolation,
+                           .max_bytes = static_cast<int32_t>(std::clamp<size_t>(
+                               room, kMinFetchBytes, static_cast<size_t>(partition_max))),
+                           .answer_when_empty = !state.end_reported && state.buffered.empty()};
     const uint64_t generation = state.generation;
     // The ticket is known only once fetch() returns; the answer comes later, on the strand.
     auto ticket = std::make_shared<Fetcher::Ticket>(0);
@@ -344,6 +331,13 @@ void Consumer::fetchMore() {
   }
 }
 
+log::Context Consumer::logContext(const TopicPartition& partition) const {
+  return {.cluster = cluster_->name(),
+          .group = config_.group.group_id,
+          .topic = partition.topic,
+          .partition = partition.partition};
+}
+
 void Consumer::onFetched(const TopicPartition& partition, Fetcher::Ticket ticket,
                          FetchedPartition fetched) {
   PartitionState* state = find(partition);
@@ -351,9 +345,8 @@ void Consumer::onFetched(const TopicPartition& partition, Fetcher::Ticket ticket
   state->fetching.reset();
   if (closing_ || fetched.error.code == ErrorCode::kShuttingDown) return;
   if (fetched.error.code == ErrorCode::kOffsetOutOfRange) {
-    KS_LOG(kInfo, kComponent,
-           "group " << config_.group.group_id << ": " << fetched.error.toString()
-                    << "; resetting by the offset reset policy");
+    KS_LOG_IN(kInfo, kComponent, logContext(partition),
+              fetched.error.toString() << "; resetting by the offset reset policy");
     resetPartitions({partition}, fetched.error);
     return;
   }
@@ -362,10 +355,10 @@ void Consumer::onFetched(const TopicPartition& partition, Fetcher::Ticket ticket
     return;
   }
   state->last_error = ErrorCode::kNone;
-  state->high_watermark = config_.isolation == IsolationLevel::kReadCommitted &&
-                                  fetched.last_stable_offset >= 0
-                              ? fetched.last_stable_offset
-                              : fetched.high_watermark;
+  state->high_watermark =
+      config_.isolation == IsolationLevel::kReadCommitted && fetched.last_stable_offset >= 0
+          ? fetched.last_stable_offset
+          : fetched.high_watermark;
   if (!fetched.records.data.empty()) bufferRecords(partition, *state, std::move(fetched));
   if (state->phase == PartitionState::Phase::kFetching) reportEndIfCaughtUp(partition, *state);
   fetchMore();
@@ -432,8 +425,7 @@ size_t Consumer::take(size_t max_records, size_t max_bytes,
       BufferedBatch& front = state.buffered.front();
       const auto& records = front.batch.records;
       size_t end = front.next_record;
-      while (end < records.size() && taken < max_records &&
-             (bytes < max_bytes || taken == 0)) {
+      while (end < records.size() && taken < max_records && (bytes < max_bytes || taken == 0)) {
         bytes += recordBytes(records[end]);
         ++end;
         ++taken;
@@ -469,9 +461,8 @@ void Consumer::seek(const TopicPartition& partition, SeekTarget target,
   }
   if (target.kind == SeekTarget::Kind::kOffset) {
     if (target.value < 0) {
-      return done(Error{ErrorCode::kInvalidArgument,
-                        where + ": cannot seek to negative offset " +
-                            std::to_string(target.value)});
+      return done(Error{ErrorCode::kInvalidArgument, where + ": cannot seek to negative offset " +
+                                                         std::to_string(target.value)});
     }
     setPosition(partition, *state, target.value);
     fetchMore();
@@ -495,35 +486,35 @@ void Consumer::seek(const TopicPartition& partition, SeekTarget target,
     queries.push_back({partition.topic, partition.partition, kLatestTimestamp});
   }
   lookUpOffsets(strand_, cluster_, std::move(queries), config_.isolation,
-                asio::bind_executor(strand_, [self = shared_from_this(), partition, generation,
-                                              previous_phase, done = std::move(done)](
-                                                 std::vector<OffsetAnswer> answers) {
-                  PartitionState* seeking = self->find(partition);
-                  if (!seeking || seeking->generation != generation) {
-                    return done(Error{ErrorCode::kInvalidArgument,
-                                      describePartition(partition.topic, partition.partition) +
-                                          " was revoked or moved again during the seek"});
-                  }
-                  const OffsetAnswer* answer = &answers.front();
-                  if (answer->error.code == ErrorCode::kNone && answer->offset < 0 &&
-                      answers.size() > 1) {
-                    answer = &answers.back();
-                  }
-                  if (answer->error.code != ErrorCode::kNone) {
-                    // The old position (or the lack of one) still stands; a start that the
-                    // seek interrupted begins again.
-                    if (previous_phase == PartitionState::Phase::kStarting) {
-                      self->startPartitions({partition});
-                    } else {
-                      seeking->phase = previous_phase;
+                asio::bind_executor(
+                    strand_, [self = shared_from_this(), partition, generation, previous_phase,
+                              done = std::move(done)](std::vector<OffsetAnswer> answers) {
+                      PartitionState* seeking = self->find(partition);
+                      if (!seeking || seeking->generation != generation) {
+                        return done(Error{ErrorCode::kInvalidArgument,
+                                          describePartition(partition.topic, partition.partition) +
+                                              " was revoked or moved again during the seek"});
+                      }
+                      const OffsetAnswer* answer = &answers.front();
+                      if (answer->error.code == ErrorCode::kNone && answer->offset < 0 &&
+                          answers.size() > 1) {
+                        answer = &answers.back();
+                      }
+                      if (answer->error.code != ErrorCode::kNone) {
+                        // The old position (or the lack of one) still stands; a start that the
+                        // seek interrupted begins again.
+                        if (previous_phase == PartitionState::Phase::kStarting) {
+                          self->startPartitions({partition});
+                        } else {
+                          seeking->phase = previous_phase;
+                          self->fetchMore();
+                        }
+                        return done(answer->error);
+                      }
+                      self->setPosition(partition, *seeking, answer->offset);
                       self->fetchMore();
-                    }
-                    return done(answer->error);
-                  }
-                  self->setPosition(partition, *seeking, answer->offset);
-                  self->fetchMore();
-                  done(answer->offset);
-                }));
+                      done(answer->offset);
+                    }));
 }
 
 Result<void> Consumer::checkAssigned(const std::vector<TopicPartition>& partitions) const {
@@ -586,23 +577,21 @@ void Consumer::commitPartitions(
                        .metadata = config_.commit_metadata});
   }
   if (offsets.empty()) {
-    return asio::post(strand_, [done = std::move(done)] {
-      done(std::vector<group::PartitionResult>{});
-    });
+    return asio::post(strand_,
+                      [done = std::move(done)] { done(std::vector<group::PartitionResult>{}); });
   }
-  membership_->commitOffsets(
-      offsets, [self = shared_from_this(), offsets, done = std::move(done)](
-                   Result<std::vector<group::PartitionResult>> results) {
-        if (results.ok()) {
-          for (size_t i = 0; i < results->size() && i < offsets.size(); ++i) {
-            if ((*results)[i].error.code != ErrorCode::kNone) continue;
-            if (PartitionState* state = self->find(offsets[i].partition)) {
-              state->committed = offsets[i].offset;
-            }
-          }
+  membership_->commitOffsets(offsets, [self = shared_from_this(), offsets, done = std::move(done)](
+                                          Result<std::vector<group::PartitionResult>> results) {
+    if (results.ok()) {
+      for (size_t i = 0; i < results->size() && i < offsets.size(); ++i) {
+        if ((*results)[i].error.code != ErrorCode::kNone) continue;
+        if (PartitionState* state = self->find(offsets[i].partition)) {
+          state->committed = offsets[i].offset;
         }
-        done(std::move(results));
-      });
+      }
+    }
+    done(std::move(results));
+  });
 }
 
 void Consumer::committed(std::vector<TopicPartition> partitions,
@@ -652,8 +641,8 @@ void Consumer::close(std::function<void()> done) {
   if (subscribed_) return membership_->leave(std::move(finish));
   // Without a group, what leave() does for a member is done here: tell, then commit.
   if (auto l = listener(); l && !partitions_.empty()) l->onPartitionsRevoked(assignment());
-  commit([self = shared_from_this(), finish = std::move(finish)](
-             const Result<std::vector<group::PartitionResult>>& results) {
+  commit([self = shared_from_this(),
+          finish = std::move(finish)](const Result<std::vector<group::PartitionResult>>& results) {
     self->reportCommit(results);
     finish();
   });

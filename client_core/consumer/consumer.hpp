@@ -88,8 +88,7 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
 
   // `config.group` must pass group::validate(). The listener is held weakly.
   static std::shared_ptr<Consumer> create(Strand strand, std::shared_ptr<Cluster> cluster,
-                                          std::shared_ptr<Fetcher> fetcher,
-                                          ConsumerConfig config,
+                                          std::shared_ptr<Fetcher> fetcher, ConsumerConfig config,
                                           std::weak_ptr<ConsumerListener> listener);
   ~Consumer();
   Consumer(const Consumer&) = delete;
@@ -137,6 +136,9 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
  private:
   class MembershipEvents;
 
+  // The context of log entries about one of the group's partitions.
+  log::Context logContext(const TopicPartition& partition) const;
+
   // A fetched batch waiting for take(), with the records not handed out yet.
   struct BufferedBatch {
     record::RecordBatch batch;
@@ -153,9 +155,9 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
     int64_t fetch_offset = -1;  // where the next fetch starts: past everything buffered
     uint64_t generation = 0;    // bumped whenever a seek or restart makes answers stale
     bool paused = false;
-    bool revoking = false;      // being given up: hands out nothing more
-    bool end_reported = false;  // onEndOfPartition was told of the current position
-    bool backing_off = false;   // failed; the retry timer starts or fetches it again
+    bool revoking = false;        // being given up: hands out nothing more
+    bool end_reported = false;    // onEndOfPartition was told of the current position
+    bool backing_off = false;     // failed; the retry timer starts or fetches it again
     int64_t high_watermark = -1;  // (the last stable offset under read_committed) last seen
     std::optional<Fetcher::Ticket> fetching;
     ErrorCode last_error = ErrorCode::kNone;  // reported once until it changes
@@ -219,9 +221,9 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
 
   Partitions partitions_;
   size_t buffered_bytes_ = 0;
-  size_t next_take_ = 0;        // which partition take() starts with, for fairness
-  bool starved_ = false;        // take() came back empty; tell the listener of new records
-  bool subscribed_ = false;     // a group member, rather than assign()ed
+  size_t next_take_ = 0;     // which partition take() starts with, for fairness
+  bool starved_ = false;     // take() came back empty; tell the listener of new records
+  bool subscribed_ = false;  // a group member, rather than assign()ed
   bool closing_ = false;
 };
 

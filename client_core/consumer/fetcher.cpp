@@ -179,17 +179,15 @@ std::optional<Error> Fetcher::route(Ticket ticket, Want& want, const MetadataSna
   if (leader == want.leader && leader != kNoNode) return std::nullopt;
   const bool was_parked = want.leader == kNoNode && parked_.contains(ticket);
   if (leader != kNoNode && want.leader != kNoNode) {
-    KS_LOG(kInfo, "fetcher",
-           cluster_->name() << ": " << describePartition(tp.topic, tp.partition)
-                            << " moved from broker " << want.leader << " to broker " << leader);
+    KS_LOG_IN(kInfo, "fetcher", partitionContext(tp, leader),
+              "the leader moved from broker " << want.leader << " to broker " << leader);
   }
   detach(ticket, want);
   want.leader = leader;
   if (leader == kNoNode) {
     if (!was_parked) {
-      KS_LOG(kDebug, "fetcher",
-             cluster_->name() << ": " << describePartition(tp.topic, tp.partition)
-                              << " has no known leader; waiting for one");
+      KS_LOG_IN(kDebug, "fetcher", partitionContext(tp, kNoNode),
+                "no known leader; waiting for one");
     }
     parked_.insert(ticket);
     return std::nullopt;
@@ -210,6 +208,11 @@ void Fetcher::detach(Ticket ticket, const Want& want) {
   if (auto it = loops_.find({want.leader, want.position.isolation}); it != loops_.end()) {
     it->second->wants.erase(ticket);
   }
+}
+
+log::Context Fetcher::partitionContext(const TopicPartition& tp, NodeId broker) const {
+  return {
+      .cluster = cluster_->name(), .topic = tp.topic, .partition = tp.partition, .broker = broker};
 }
 
 void Fetcher::ensureLoop(const LoopKey& key) {
@@ -382,9 +385,8 @@ void Fetcher::onResponse(const LoopKey& key, Loop& loop, const Round& round,
       data = found->second;
       error.code = fromWire(data->error_code);
     } else {
-      KS_LOG(kDebug, "fetcher",
-             round.label << ": the Fetch response left out "
-                         << describePartition(tp.topic, tp.partition));
+      KS_LOG_IN(kDebug, "fetcher", partitionContext(tp, key.first),
+                "the Fetch response left out the partition");
       continue;  // as if empty
     }
 
@@ -452,9 +454,8 @@ void Fetcher::onResponse(const LoopKey& key, Loop& loop, const Round& round,
     const auto delay = loop.backoff.next();
     loop.resume_at = now + delay;
     if (failed && loop.backoff.attempts() == 1) {  // once per outage, not at every retry
-      KS_LOG(kWarn, "fetcher",
-             failed->toString() << "; fetching from broker " << key.first << " again in "
-                                << delay.count() << " ms");
+      KS_LOG_IN(kWarn, "fetcher", (log::Context{.cluster = cluster_->name(), .broker = key.first}),
+                failed->toString() << "; fetching again in " << delay.count() << " ms");
     }
   } else {
     loop.backoff.reset();

@@ -139,6 +139,8 @@ class Fetcher : public std::enable_shared_from_this<Fetcher> {
   std::optional<Error> route(Ticket ticket, Want& want, const MetadataSnapshot* metadata,
                              bool confirmed);
   void detach(Ticket ticket, const Want& want);
+  // The context of log entries about a partition fetched from `broker` (kNoNode: none).
+  log::Context partitionContext(const TopicPartition& tp, NodeId broker) const;
   void ensureLoop(const LoopKey& key);
   boost::asio::awaitable<void> runLoop(LoopKey key);
   // The wants of the next request: one per partition, oldest first, rotated. Sets `wake_at` to

@@ -235,16 +235,23 @@ Error GroupMembership::groupError(ErrorCode code) const {
 }
 
 std::string GroupMembership::describe() const {
-  return "group " + config_.group_id + " member " +
-         (member_id_.empty() ? std::string("(none)") : member_id_) + " generation " +
+  return "group " + config_.group_id + " " + memberText();
+}
+
+std::string GroupMembership::memberText() const {
+  return "member " + (member_id_.empty() ? std::string("(none)") : member_id_) + " generation " +
          std::to_string(generation_);
+}
+
+log::Context GroupMembership::logContext() const {
+  return {.cluster = cluster_->name(), .group = config_.group_id};
 }
 
 void GroupMembership::setState(State state, std::string_view why) {
   if (state == state_) return;
-  KS_LOG(
-      kInfo, "group",
-      describe() << ": " << stateName(state_) << " -> " << stateName(state) << " (" << why << ")");
+  KS_LOG_IN(kInfo, "group", logContext(),
+            memberText() << ": " << stateName(state_) << " -> " << stateName(state) << " (" << why
+                         << ")");
   state_ = state;
 }
 
@@ -253,7 +260,8 @@ void GroupMembership::setState(State state, std::string_view why) {
 
 void GroupMembership::subscribe(TopicSubscription subscription) {
   if (state_ == State::kFailed) {
-    KS_LOG(kWarn, "group", describe() << ": subscribe() after the membership failed is ignored");
+    KS_LOG_IN(kWarn, "group", logContext(),
+              memberText() << ": subscribe() after the membership failed is ignored");
     return;
   }
   const bool same =
@@ -322,7 +330,8 @@ void GroupMembership::abandonFlow() {
 }
 
 void GroupMembership::requestRejoin(std::string reason) {
-  if (!rejoin_needed_) KS_LOG(kInfo, "group", describe() << ": to rejoin: " << reason);
+  if (!rejoin_needed_)
+    KS_LOG_IN(kInfo, "group", logContext(), memberText() << ": to rejoin: " << reason);
   rejoin_needed_ = true;
   rejoin_reason_ = std::move(reason);
 }
@@ -334,9 +343,9 @@ void GroupMembership::resolvePattern() {
         if (epoch != flow_epoch_) return;
         MetadataPtr metadata = result.ok() ? *result : cluster_->metadata();
         if (!result.ok()) {
-          KS_LOG(kWarn, "group",
-                 describe() << ": matching the pattern against older metadata: "
-                            << result.error().toString());
+          KS_LOG_IN(kWarn, "group", logContext(),
+                    memberText() << ": matching the pattern against older metadata: "
+                                 << result.error().toString());
         }
         topics_ = metadata ? matchingTopics(*metadata) : std::vector<std::string>{};
         pattern_resolved_ = true;
@@ -391,9 +400,9 @@ void GroupMembership::join() {
   request.reason = rejoin_reason_.substr(0, kMaxReasonLength);
   // A rejoin asked for from now on needs another round.
   rejoin_needed_ = false;
-  KS_LOG(kDebug, "group",
-         describe() << ": JoinGroup for " << topics_.size() << " topics, owning "
-                    << listPartitions(assignment_));
+  KS_LOG_IN(kDebug, "group", logContext(),
+            memberText() << ": JoinGroup for " << topics_.size() << " topics, owning "
+                         << listPartitions(assignment_));
   net::RequestOptions options;
   options.timeout = std::max(cluster_->config().connection.request_timeout,
                              config_.rebalance_timeout + kRebalanceMargin);
@@ -462,10 +471,10 @@ void GroupMembership::assign(uint64_t epoch,
     if (subscription.ok()) {
       member.subscription = std::move(*subscription);
     } else {
-      KS_LOG(kWarn, "group",
-             describe() << ": the subscription of member " << member.member_id
-                        << " does not decode, so it gets no partitions: "
-                        << subscription.error().toString());
+      KS_LOG_IN(kWarn, "group", logContext(),
+                memberText() << ": the subscription of member " << member.member_id
+                             << " does not decode, so it gets no partitions: "
+                             << subscription.error().toString());
     }
     topics.insert(member.subscription.topics.begin(), member.subscription.topics.end());
     members.push_back(std::move(member));
@@ -478,8 +487,9 @@ void GroupMembership::assign(uint64_t epoch,
         if (epoch != flow_epoch_) return;
         MetadataPtr metadata = result.ok() ? *result : cluster_->metadata();
         if (!result.ok()) {
-          KS_LOG(kWarn, "group",
-                 describe() << ": assigning with older metadata: " << result.error().toString());
+          KS_LOG_IN(
+              kWarn, "group", logContext(),
+              memberText() << ": assigning with older metadata: " << result.error().toString());
         }
         assignWith(epoch, members, std::move(wanted), metadata.get(), skip_assignment);
       }));
@@ -492,9 +502,9 @@ void GroupMembership::assignWith(uint64_t epoch, const std::vector<GroupMember>&
   if (skip_assignment) {
     // A static leader that rejoined a stable group (KIP-814): the coordinator keeps the group's
     // assignment, but the leader still watches the partition counts of the group's topics.
-    KS_LOG(kInfo, "group",
-           describe() << ": the coordinator kept the group's assignment; watching the "
-                      << counts.size() << " topics of " << members.size() << " members");
+    KS_LOG_IN(kInfo, "group", logContext(),
+              memberText() << ": the coordinator kept the group's assignment; watching the "
+                           << counts.size() << " topics of " << members.size() << " members");
     leader_topics_ = std::move(topics);
     leader_counts_ = std::move(counts);
     return sync(epoch, {});
@@ -509,9 +519,9 @@ void GroupMembership::assignWith(uint64_t epoch, const std::vector<GroupMember>&
   for (auto& [member_id, assignment] : assignor->assign(members, counts)) {
     assignments.push_back({member_id, encodeAssignment(assignment), {}});
   }
-  KS_LOG(kInfo, "group",
-         describe() << ": assigned the partitions of " << counts.size() << " topics to "
-                    << members.size() << " members with " << protocol_name_);
+  KS_LOG_IN(kInfo, "group", logContext(),
+            memberText() << ": assigned the partitions of " << counts.size() << " topics to "
+                         << members.size() << " members with " << protocol_name_);
   leader_topics_ = std::move(topics);
   leader_counts_ = std::move(counts);
   sync(epoch, std::move(assignments));
@@ -608,7 +618,8 @@ void GroupMembership::install(uint64_t epoch, std::vector<TopicPartition> assign
 }
 
 void GroupMembership::joinFailed(Reaction reaction, const Error& error, std::string_view api) {
-  KS_LOG(kWarn, "group", describe() << ": " << api << " failed: " << error.toString());
+  KS_LOG_IN(kWarn, "group", logContext(),
+            memberText() << ": " << api << " failed: " << error.toString());
   busy_ = false;
   const std::string why = std::string(api) + " failed with " + errorName(error.code);
   switch (reaction) {
@@ -636,9 +647,9 @@ void GroupMembership::joinFailed(Reaction reaction, const Error& error, std::str
 }
 
 void GroupMembership::resetGeneration(bool reset_member_id, const std::string& why) {
-  KS_LOG(kWarn, "group",
-         describe() << ": giving up the generation" << (reset_member_id ? " and member id" : "")
-                    << ": " << why);
+  KS_LOG_IN(kWarn, "group", logContext(),
+            memberText() << ": giving up the generation"
+                         << (reset_member_id ? " and member id" : "") << ": " << why);
   abandonFlow();
   generation_ = -1;
   if (reset_member_id) member_id_.clear();
@@ -649,7 +660,8 @@ void GroupMembership::resetGeneration(bool reset_member_id, const std::string& w
 }
 
 void GroupMembership::fail(Error error) {
-  KS_LOG(kError, "group", describe() << ": the membership failed: " << error.toString());
+  KS_LOG_IN(kError, "group", logContext(),
+            memberText() << ": the membership failed: " << error.toString());
   abandonFlow();
   active_ = false;
   generation_ = -1;
@@ -664,16 +676,17 @@ void GroupMembership::revoke(std::vector<TopicPartition> partitions,
                              std::chrono::milliseconds limit, std::function<void()> next) {
   auto listener = listener_.lock();
   if (partitions.empty() || !listener) return next();
-  KS_LOG(kInfo, "group", describe() << ": revoking " << listPartitions(partitions));
+  KS_LOG_IN(kInfo, "group", logContext(),
+            memberText() << ": revoking " << listPartitions(partitions));
   // Whichever comes first, the listener's done() or the limit, goes on; the other finds nothing.
   auto pending = std::make_shared<std::function<void()>>(std::move(next));
   const uint64_t serial = ++revoke_serial_;
   revoke_timer_.expires_after(limit);
   revoke_timer_.async_wait(guard([this, pending, limit](boost::system::error_code ec) {
     if (ec || !*pending) return;
-    KS_LOG(kWarn, "group",
-           describe() << ": the listener did not finish revoking within " << msText(limit)
-                      << "; going on");
+    KS_LOG_IN(kWarn, "group", logContext(),
+              memberText() << ": the listener did not finish revoking within " << msText(limit)
+                           << "; going on");
     std::exchange(*pending, nullptr)();
   }));
   auto done = [weak = weak_from_this(), strand = strand_, pending, serial] {
@@ -689,7 +702,7 @@ void GroupMembership::revoke(std::vector<TopicPartition> partitions,
 
 void GroupMembership::reportLost(std::vector<TopicPartition> lost) {
   if (lost.empty()) return;
-  KS_LOG(kWarn, "group", describe() << ": lost " << listPartitions(lost));
+  KS_LOG_IN(kWarn, "group", logContext(), memberText() << ": lost " << listPartitions(lost));
   if (auto listener = listener_.lock()) listener->onPartitionsLost(lost);
 }
 
@@ -765,7 +778,8 @@ void GroupMembership::onHeartbeat(int32_t sent_generation,
       requestRejoin("Heartbeat answered " + errorName(error.code));
       return step();
     case Reaction::kRetry:
-      KS_LOG(kWarn, "group", describe() << ": Heartbeat failed: " << error.toString());
+      KS_LOG_IN(kWarn, "group", logContext(),
+                memberText() << ": Heartbeat failed: " << error.toString());
       if (sessionExpired()) return step();
       return scheduleHeartbeat(heartbeat_backoff_.next());
     case Reaction::kResetGeneration:
@@ -821,7 +835,8 @@ void GroupMembership::pollMetadata() {
 void GroupMembership::onPolledMetadata(Result<MetadataPtr> result) {
   if (!active_) return;
   if (!result.ok()) {
-    KS_LOG(kDebug, "group", describe() << ": metadata poll failed: " << result.error().toString());
+    KS_LOG_IN(kDebug, "group", logContext(),
+              memberText() << ": metadata poll failed: " << result.error().toString());
     if (cluster_->stopped()) return;
     return armMetadataPoll();
   }
@@ -847,9 +862,9 @@ void GroupMembership::onPolledMetadata(Result<MetadataPtr> result) {
 
 void GroupMembership::coordinatorLost(const std::string& why) {
   if (coordinator_ != kNoNode) {
-    KS_LOG(kInfo, "group",
-           describe() << ": looking for a new coordinator (was broker " << coordinator_
-                      << "): " << why);
+    KS_LOG_IN(kInfo, "group", logContext(),
+              memberText() << ": looking for a new coordinator (was broker " << coordinator_
+                           << "): " << why);
   }
   coordinator_ = kNoNode;
   discovery_not_before_ = Clock::now() + discovery_backoff_.next();
@@ -967,14 +982,15 @@ bool GroupMembership::adoptCoordinator(NodeId node) {
   if (!cluster_->connection(node, ConnectionPurpose::kGroup)) return false;
   coordinator_ = node;
   discovering_ = false;
-  KS_LOG(kInfo, "group", describe() << ": the coordinator is broker " << node);
+  KS_LOG_IN(kInfo, "group", logContext(), memberText() << ": the coordinator is broker " << node);
   auto waiters = std::exchange(coordinator_waiters_, {});
   for (auto& waiter : waiters) waiter();
   return true;
 }
 
 void GroupMembership::discoveryFailed(const Error& error) {
-  KS_LOG(kWarn, "group", describe() << ": cannot find the coordinator: " << error.toString());
+  KS_LOG_IN(kWarn, "group", logContext(),
+            memberText() << ": cannot find the coordinator: " << error.toString());
   discovery_not_before_ = Clock::now() + discovery_backoff_.next();
   // A member that cannot reach any coordinator for a session timeout is out of the group.
   if (active_ && sessionExpired()) step();
@@ -1307,8 +1323,8 @@ void GroupMembership::leave(std::function<void()> done) {
   leave_timer_.expires_after(config_.request_deadline);
   leave_timer_.async_wait(guard([this, epoch = flow_epoch_](boost::system::error_code ec) {
     if (ec || epoch != flow_epoch_) return;
-    KS_LOG(kWarn, "group",
-           describe() << ": leaving took longer than " << msText(config_.request_deadline));
+    KS_LOG_IN(kWarn, "group", logContext(),
+              memberText() << ": leaving took longer than " << msText(config_.request_deadline));
     finishLeave();
   }));
   // As Kafka's Java client: partitions of a generation that is gone are lost, not revoked.
@@ -1340,7 +1356,8 @@ void GroupMembership::sendLeaveGroup() {
           code = fromWire(result->members.front().error_code);
         }
         if (code != ErrorCode::kNone) {
-          KS_LOG(kWarn, "group", describe() << ": LeaveGroup failed: " << errorName(code));
+          KS_LOG_IN(kWarn, "group", logContext(),
+                    memberText() << ": LeaveGroup failed: " << errorName(code));
         }
         finishLeave();
       }));

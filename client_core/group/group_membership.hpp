@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "client_core/cluster/cluster.hpp"
+#include "client_core/common/log.hpp"
 #include "client_core/group/assignor.hpp"
 #include "client_core/group/group_config.hpp"
 #include "client_core/net/backoff.hpp"
@@ -174,8 +175,11 @@ class GroupMembership : public std::enable_shared_from_this<GroupMembership> {
   // A completion handler bound to the strand that runs `f` only while the membership lives.
   template <class F>
   auto guard(F f);
-  // "group G member M generation N", for logs.
+  // "group G member M generation N", for errors.
   std::string describe() const;
+  // "member M generation N", for logs, which carry the cluster and group as their context.
+  std::string memberText() const;
+  log::Context logContext() const;
   // The broker's `code`, as an error of this group.
   Error groupError(ErrorCode code) const;
   void setState(State state, std::string_view why);

@@ -11,8 +11,8 @@ namespace kafka::producer {
 
 namespace {
 
-using protocol::ByteView;
 using protocol::Bytes;
+using protocol::ByteView;
 
 int64_t wallClockMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -23,7 +23,8 @@ int64_t wallClockMs() {
 // Kafka's sequence numbers wrap around to 0 after INT32_MAX.
 int32_t advanceSequence(int32_t sequence, int32_t records) {
   const int64_t next = static_cast<int64_t>(sequence) + records;
-  return static_cast<int32_t>(next % (static_cast<int64_t>(std::numeric_limits<int32_t>::max()) + 1));
+  return static_cast<int32_t>(next %
+                              (static_cast<int64_t>(std::numeric_limits<int32_t>::max()) + 1));
 }
 
 bool retriable(ErrorAction action) {
@@ -201,17 +202,16 @@ Producer::AppendOutcome Producer::appendRecords(const std::shared_ptr<Submission
     const OutgoingRecord& rec = sub.records[sub.next];
     if ((closing_ && sub.serial > close_serial_) || closed_ || fatal_) {
       failRecord(sub, index, rec.topic, kAnyPartition,
-                 fatal_ ? *fatal_
-                        : Error{ErrorCode::kShuttingDown, "the producer is closing"});
+                 fatal_ ? *fatal_ : Error{ErrorCode::kShuttingDown, "the producer is closing"});
       continue;
     }
     if (now >= sub.deadline) {
-      failRecord(sub, index, rec.topic, kAnyPartition,
-                 Error{ErrorCode::kDeliveryTimedOut,
-                       "the record for topic " + std::string(rec.topic) +
-                           " waited delivery.timeout.ms (" +
-                           std::to_string(config_.delivery_timeout.count()) +
-                           " ms) for buffer memory or topic metadata; it was never sent"});
+      failRecord(
+          sub, index, rec.topic, kAnyPartition,
+          Error{ErrorCode::kDeliveryTimedOut,
+                "the record for topic " + std::string(rec.topic) + " waited delivery.timeout.ms (" +
+                    std::to_string(config_.delivery_timeout.count()) +
+                    " ms) for buffer memory or topic metadata; it was never sent"});
       continue;
     }
     if (topic == nullptr || topic->name != rec.topic) {
@@ -249,8 +249,8 @@ Producer::AppendOutcome Producer::appendRecords(const std::shared_ptr<Submission
     if (size + record::kBatchHeaderSize > config_.max_request_size) {
       failRecord(sub, index, topic->name, partition,
                  Error{ErrorCode::kMessageTooLarge,
-                       "the record for topic " + topic->name + " is " +
-                           std::to_string(size) + " bytes encoded, more than max.request.size (" +
+                       "the record for topic " + topic->name + " is " + std::to_string(size) +
+                           " bytes encoded, more than max.request.size (" +
                            std::to_string(config_.max_request_size) + " bytes)"});
       continue;
     }
@@ -318,10 +318,10 @@ void Producer::lookUpTopic(TopicState& topic) {
   topic.refresh_not_before = now + config_.retry_backoff;
   cluster_->refreshMetadata(
       {topic.name},
-      boost::asio::bind_executor(strand_, [self = shared_from_this(), name = topic.name](
-                                              Result<MetadataPtr> result) {
-        self->onTopicMetadata(name, std::move(result));
-      }));
+      boost::asio::bind_executor(
+          strand_, [self = shared_from_this(), name = topic.name](Result<MetadataPtr> result) {
+            self->onTopicMetadata(name, std::move(result));
+          }));
 }
 
 void Producer::onTopicMetadata(const std::string& name, Result<MetadataPtr> result) {
@@ -338,10 +338,10 @@ void Producer::onTopicMetadata(const std::string& name, Result<MetadataPtr> resu
                               (!result.ok() && retriable(errorAction(code))) ||
                               (info && code == ErrorCode::kNone);
     if (!keep_waiting) {
-      topic.error = Error{code, result.ok() ? "topic " + name + " in cluster " + cluster_->name() +
-                                                  ": " + std::string(errorDescription(code))
-                                            : "looking up topic " + name + ": " +
-                                                  result.error().message};
+      topic.error =
+          Error{code, result.ok() ? "topic " + name + " in cluster " + cluster_->name() + ": " +
+                                        std::string(errorDescription(code))
+                                  : "looking up topic " + name + ": " + result.error().message};
     }
     appendWaiting();
     // Later records for the topic look it up again.
@@ -417,9 +417,8 @@ void Producer::closeOpenBatch(PartitionState& partition) {
   // different partitions compress on different threads while records keep being appended.
   ++builds_in_flight_;
   boost::asio::post(
-      strand_.get_inner_executor(),
-      [self = shared_from_this(), partition = &partition, id = batch.id,
-       builder = std::move(batch.builder)]() mutable {
+      strand_.get_inner_executor(), [self = shared_from_this(), partition = &partition,
+                                     id = batch.id, builder = std::move(batch.builder)]() mutable {
         auto built = builder->build();
         boost::asio::post(self->strand_, [self, partition, id, builder = std::move(builder),
                                           built = std::move(built)]() mutable {
@@ -445,8 +444,9 @@ void Producer::onBatchBuilt(PartitionState& partition, uint64_t id,
       }
     } else {
       // Only a codec failure gets here; the records cannot be sent as they are.
-      Error error{built.error().code, describePartition(partition.topic->name, partition.partition) + ": " +
-                                          built.error().message};
+      Error error{built.error().code,
+                  describePartition(partition.topic->name, partition.partition) + ": " +
+                      built.error().message};
       completeBatch(partition, static_cast<size_t>(batch - partition.batches.begin()), error, -1,
                     -1);
     }
@@ -582,8 +582,8 @@ void Producer::onProduceResponse(const std::shared_ptr<InFlight>& sent,
     p.in_flight = false;
     --batches_in_flight_;
     if (!result.ok()) {
-      onBatchError(p, Error{result.error().code, describePartition(p.topic->name, p.partition) + ": " +
-                                                     result.error().message});
+      onBatchError(p, Error{result.error().code, describePartition(p.topic->name, p.partition) +
+                                                     ": " + result.error().message});
       continue;
     }
     if (config_.acks == Acks::kNone) {
@@ -592,8 +592,8 @@ void Producer::onProduceResponse(const std::shared_ptr<InFlight>& sent,
     }
     const protocol::ProduceResponse::PartitionResponse* answer = nullptr;
     for (const auto& topic : result->responses) {
-      const bool same_topic = topic.topic_id.isZero() ? topic.name == p.topic->name
-                                                      : topic.topic_id == p.topic->id;
+      const bool same_topic =
+          topic.topic_id.isZero() ? topic.name == p.topic->name : topic.topic_id == p.topic->id;
       if (!same_topic) continue;
       for (const auto& candidate : topic.partition_responses) {
         if (candidate.index == p.partition) answer = &candidate;
@@ -613,8 +613,8 @@ void Producer::onProduceResponse(const std::shared_ptr<InFlight>& sent,
       completeBatch(p, 0, Error{}, -1, -1);
     } else {
       std::string message = describePartition(p.topic->name, p.partition) + ": ";
-      message += answer->error_message ? *answer->error_message
-                                       : std::string(errorDescription(code));
+      message +=
+          answer->error_message ? *answer->error_message : std::string(errorDescription(code));
       onBatchError(p, Error{code, std::move(message)});
     }
   }
@@ -626,12 +626,15 @@ void Producer::onBatchError(PartitionState& p, Error error) {
   Batch& batch = p.batches.front();
   const ErrorInfo info = errorInfo(error.code);
   const auto now = Clock::now();
+  const log::Context context{
+      .cluster = cluster_->name(), .topic = p.topic->name, .partition = p.partition};
   if (idempotent_ && sequenceLost(error.code)) {
     // The broker refused the batch (so did not write it): renumber it and send it again.
-    KS_LOG(kWarn, "producer", error.toString() << "; renumbering the producer's batches");
+    KS_LOG_IN(kWarn, "producer", context,
+              error.toString() << "; renumbering the producer's batches");
     batch.last_error = error;
     renumber(error.code == ErrorCode::kOutOfOrderSequenceNumber ? Renumbering::kBumpEpoch
-                                                                 : Renumbering::kNewProducerId);
+                                                                : Renumbering::kNewProducerId);
     p.retry_at = now + p.backoff.next();
     return;
   }
@@ -640,12 +643,11 @@ void Producer::onBatchError(PartitionState& p, Error error) {
   // A retriable error past the delivery timeout is left to expire(), which says so.
   if (retriable(info.action)) {
     p.retry_at = now + p.backoff.next();
-    KS_LOG(kDebug, "producer",
-           error.toString() << "; retry " << batch.attempts << " in "
-                            << std::chrono::duration_cast<std::chrono::milliseconds>(p.retry_at -
-                                                                                     now)
-                                   .count()
-                            << " ms");
+    KS_LOG_IN(kDebug, "producer", context,
+              error.toString()
+                  << "; retry " << batch.attempts << " in "
+                  << std::chrono::duration_cast<std::chrono::milliseconds>(p.retry_at - now).count()
+                  << " ms");
     // The leader may have moved, whether it said so or just stopped answering.
     if (info.action == ErrorAction::kRefreshMetadata || error.code == ErrorCode::kTransport ||
         error.code == ErrorCode::kRequestTimedOutLocally) {
@@ -705,8 +707,7 @@ void Producer::expire(PartitionState& p, Clock::time_point now) {
 // Idempotence.
 
 bool Producer::producerIdReady() const {
-  return idempotent_ && producer_id_ != record::kNoProducerId &&
-         renumbering_ == Renumbering::kNone;
+  return idempotent_ && producer_id_ != record::kNoProducerId && renumbering_ == Renumbering::kNone;
 }
 
 void Producer::renumber(Renumbering how) {
@@ -718,9 +719,8 @@ void Producer::bumpEpoch() {
   // higher epoch and sequence 0 as the start of a new sequence.
   ++producer_epoch_;
   renumbering_ = Renumbering::kNone;
-  KS_LOG(kInfo, "producer",
-         "bumped producer " << producer_id_ << " to epoch " << producer_epoch_ << " in cluster "
-                            << cluster_->name());
+  KS_LOG_IN(kInfo, "producer", cluster_->logContext(),
+            "bumped producer " << producer_id_ << " to epoch " << producer_epoch_);
   renumberBatches();
 }
 
@@ -728,13 +728,12 @@ void Producer::requestProducerId() {
   const MetadataPtr metadata = cluster_->metadata();
   producer_id_requested_ = true;
   if (!metadata || metadata->brokers.empty()) {
-    cluster_->refreshMetadata({}, boost::asio::bind_executor(
-                                      strand_, [self = shared_from_this()](Result<MetadataPtr>) {
-                                        self->producer_id_requested_ = false;
-                                        self->producer_id_retry_at_ =
-                                            Clock::now() + self->producer_id_backoff_.next();
-                                        self->drain();
-                                      }));
+    cluster_->refreshMetadata(
+        {}, boost::asio::bind_executor(strand_, [self = shared_from_this()](Result<MetadataPtr>) {
+          self->producer_id_requested_ = false;
+          self->producer_id_retry_at_ = Clock::now() + self->producer_id_backoff_.next();
+          self->drain();
+        }));
     return;
   }
   // Another broker on each attempt, so that one that is down does not hold everything up.
@@ -754,39 +753,36 @@ void Producer::requestProducerId() {
   connection->request<protocol::InitProducerIdApi>(
       std::move(request),
       boost::asio::bind_executor(
-          strand_,
-          [self = shared_from_this()](Result<protocol::InitProducerIdResponse> result) {
+          strand_, [self = shared_from_this()](Result<protocol::InitProducerIdResponse> result) {
             self->onProducerId(std::move(result));
           }));
 }
 
 void Producer::onProducerId(Result<protocol::InitProducerIdResponse> result) {
   producer_id_requested_ = false;
-  Error error = result.ok() ? Error{fromWire(result->error_code), "InitProducerId"}
-                            : result.error();
+  Error error =
+      result.ok() ? Error{fromWire(result->error_code), "InitProducerId"} : result.error();
   if (error.code == ErrorCode::kNone) {
     producer_id_ = result->producer_id;
     producer_epoch_ = result->producer_epoch;
     renumbering_ = Renumbering::kNone;
     producer_id_backoff_.reset();
-    KS_LOG(kInfo, "producer",
-           "got producer id " << producer_id_ << " epoch " << producer_epoch_ << " in cluster "
-                              << cluster_->name());
+    KS_LOG_IN(kInfo, "producer", cluster_->logContext(),
+              "got producer id " << producer_id_ << " epoch " << producer_epoch_);
     renumberBatches();
   } else if (error.code == ErrorCode::kUnsupportedApi) {
-    KS_LOG(kWarn, "producer",
-           "the brokers of cluster " << cluster_->name()
-                                     << " do not serve InitProducerId; producing without "
-                                        "idempotence");
+    KS_LOG_IN(kWarn, "producer", cluster_->logContext(),
+              "the brokers do not serve InitProducerId; producing without idempotence");
     idempotent_ = false;
   } else if (retriable(error.action()) || error.action() == ErrorAction::kFindCoordinator) {
     producer_id_retry_at_ = Clock::now() + producer_id_backoff_.next();
-    KS_LOG(kWarn, "producer", "InitProducerId failed: " << error.toString() << "; will retry");
+    KS_LOG_IN(kWarn, "producer", cluster_->logContext(),
+              "InitProducerId failed: " << error.toString() << "; will retry");
   } else {
     fatal_ = Error{error.code, "the producer cannot get a producer id for idempotence in cluster " +
                                    cluster_->name() + " (" + error.toString() +
                                    "); idempotence can be turned off in the configuration"};
-    KS_LOG(kError, "producer", fatal_->message);
+    KS_LOG_IN(kError, "producer", cluster_->logContext(), fatal_->message);
   }
   appendWaiting();
   drain();
@@ -802,8 +798,9 @@ void Producer::renumberBatches() {
       // under new ones without risking a second copy: report it with the error of that attempt.
       while (!p.batches.empty() && p.batches.front().maybe_written) {
         Error error = *p.batches.front().last_error;
-        error.message += "; not retried after the producer's sequence numbers were reset, "
-                         "because the failed attempt may have written it";
+        error.message +=
+            "; not retried after the producer's sequence numbers were reset, "
+            "because the failed attempt may have written it";
         completeBatch(p, 0, error, -1, -1);
       }
       for (Batch& batch : p.batches) {
@@ -843,15 +840,15 @@ void Producer::startClose(std::chrono::milliseconds timeout, std::function<void(
     self->closing_ = true;
     self->close_serial_ = self->next_serial_ - 1;
     const auto deadline = Clock::now() + timeout;
-    self->flush_waiters_.push_back(FlushWaiter{
-        self->next_serial_ - 1, deadline, [self, done](Result<void>) {
-          self->closed_ = true;
-          self->abandonEverything(
-              Error{ErrorCode::kShuttingDown, "the producer closed before the record had an "
-                                              "outcome; it may have been written"});
-          self->wake_timer_.cancel();
-          done();
-        }});
+    self->flush_waiters_.push_back(
+        FlushWaiter{self->next_serial_ - 1, deadline, [self, done](Result<void>) {
+                      self->closed_ = true;
+                      self->abandonEverything(Error{ErrorCode::kShuttingDown,
+                                                    "the producer closed before the record had an "
+                                                    "outcome; it may have been written"});
+                      self->wake_timer_.cancel();
+                      done();
+                    }});
     ++self->flushing_;
     self->wakeAt(deadline);
     self->drain();
@@ -862,8 +859,8 @@ void Producer::abandonEverything(const Error& error) {
   for (auto& submission : waiting_) {
     for (; submission->next < submission->records.size(); ++submission->next) {
       const OutgoingRecord& rec = submission->records[submission->next];
-      failRecord(*submission, static_cast<uint32_t>(submission->next), rec.topic,
-                 kAnyPartition, error);
+      failRecord(*submission, static_cast<uint32_t>(submission->next), rec.topic, kAnyPartition,
+                 error);
     }
     std::vector<OutgoingRecord>().swap(submission->records);
     submission->accepted();

@@ -69,14 +69,16 @@ TEST(ConfigTest, DefaultsWithEmbeddedBroker) {
   EXPECT_EQ(config.http_listen, (net::HostPort{"127.0.0.1", 8080}));
   EXPECT_EQ(config.client_id, "kafka-sidecar");
   EXPECT_EQ(config.log_level, log::Level::kInfo);
+  EXPECT_EQ(config.log_format, log::Format::kText);
   EXPECT_EQ(config.threads, defaultThreadCount());
   EXPECT_GE(config.threads, 1u);
 }
 
 TEST(ConfigTest, EveryFlagWithEqualsForm) {
-  ParsedArgs parsed = parse({"--bootstrap-servers=k1:9092,[::1]:9093,k3.example.com:19092",
-                             "--grpc-listen=0.0.0.0:0", "--http-listen=[::1]:0",
-                             "--client-id=orders-app", "--threads=3", "--log-level=debug"});
+  ParsedArgs parsed =
+      parse({"--bootstrap-servers=k1:9092,[::1]:9093,k3.example.com:19092",
+             "--grpc-listen=0.0.0.0:0", "--http-listen=[::1]:0", "--client-id=orders-app",
+             "--threads=3", "--log-level=debug", "--log-format=json"});
   ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
   const DaemonConfig& config = parsed.config;
   EXPECT_EQ(config.bootstrap_servers,
@@ -87,6 +89,7 @@ TEST(ConfigTest, EveryFlagWithEqualsForm) {
   EXPECT_EQ(config.client_id, "orders-app");
   EXPECT_EQ(config.threads, 3u);
   EXPECT_EQ(config.log_level, log::Level::kDebug);
+  EXPECT_EQ(config.log_format, log::Format::kJson);
 }
 
 TEST(ConfigTest, EveryFlagWithSeparateValue) {
@@ -236,6 +239,9 @@ TEST(ConfigTest, BadValuesNameFlagAndValue) {
       {"log-level", "verbose"},
       {"log-level", "off"},
       {"log-level", "INFO"},
+      {"log-format", "JSON"},
+      {"log-format", "logfmt"},
+      {"log-format", ""},
       {"acks", "2"},
       {"acks", "ALL"},
       {"acks", ""},

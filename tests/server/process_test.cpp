@@ -1,10 +1,14 @@
 // The built kafka-sidecar and ksctl binaries as child processes: exit codes, flag errors, the
 // listener log lines, and a clean stop on SIGTERM and SIGINT.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <csignal>
+#include <sstream>
+#include <string>
 
 #include "tests/server/test_support.hpp"
 
@@ -57,6 +61,44 @@ TEST(SidecarProcessTest, ServesAndStopsOnSigterm) {
 
 TEST(SidecarProcessTest, ServesAndStopsOnSigint) {
   runAndStop(SIGINT);
+}
+
+// --log-format=json: every line the daemon writes, from start to exit, is a JSON object with the
+// entry's time, level, component and message, and entries about a cluster name it.
+TEST(SidecarProcessTest, JsonLogsAreOneObjectPerLine) {
+  ChildProcess sidecar({kSidecar, "--embedded-broker", "--grpc-listen=127.0.0.1:0",
+                        "--http-listen=127.0.0.1:0", "--threads=2", "--log-format=json"});
+  auto http_line = sidecar.waitForStderrLine("HTTP listening on ");
+  ASSERT_TRUE(http_line) << sidecar.err();
+  const uint16_t http_port = portOfLogLine(*http_line);
+  ASSERT_NE(http_port, 0) << *http_line;
+  ASSERT_TRUE(waitUntil([&] { return httpRequest(http_port, "GET", "/readyz").status == 200; }));
+  // The first produce creates the cluster's producer, which logs with the cluster as context.
+  const auto produced = httpRequest(http_port, "POST", "/v1/topics/demo/records?encoding=text",
+                                    R"({"records": [{"value": "v"}]})");
+  ASSERT_EQ(produced.status, 200u) << produced.body;
+  ASSERT_TRUE(sidecar.waitForStderrLine("new producer")) << sidecar.err();
+  sidecar.signal(SIGTERM);
+  ASSERT_EQ(sidecar.waitForExit(), 0) << sidecar.err();
+
+  size_t lines = 0;
+  bool producer_has_cluster = false;
+  std::istringstream err(sidecar.err());
+  for (std::string line; std::getline(err, line); ++lines) {
+    google::protobuf::Struct entry;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &entry).ok()) << line;
+    const auto& fields = entry.fields();
+    for (const char* key : {"time", "level", "component", "message"}) {
+      ASSERT_TRUE(fields.contains(key)) << key << " missing in " << line;
+      EXPECT_FALSE(fields.at(key).string_value().empty()) << key << " in " << line;
+    }
+    if (fields.at("component").string_value() == "producers") {
+      producer_has_cluster =
+          fields.contains("cluster") && fields.at("cluster").string_value() == "default";
+    }
+  }
+  EXPECT_GT(lines, 5u) << sidecar.err();
+  EXPECT_TRUE(producer_has_cluster) << sidecar.err();
 }
 
 TEST(SidecarProcessTest, HelpAndVersion) {

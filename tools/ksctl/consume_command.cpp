@@ -18,6 +18,7 @@
 #include <string_view>
 #include <thread>
 
+#include "client_core/common/utf8.hpp"
 #include "kafka/sidecar/v1/consumer.grpc.pb.h"
 #include "tools/ksctl/commands.hpp"
 #include "tools/ksctl/ksctl.hpp"
@@ -82,32 +83,6 @@ std::optional<std::string> parseOptions(std::span<const std::string_view> args,
   if (!have_topic) return std::string("missing TOPIC");
   if (options.group.empty()) return std::string("missing -g GROUP");
   return std::nullopt;
-}
-
-// The length of the well-formed UTF-8 sequence that `text` starts with (a byte of 0x80 or more),
-// or 0. Well-formed as RFC 3629 says: no overlong forms, no surrogates, nothing above U+10FFFF.
-size_t utf8SequenceLength(std::string_view text) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(0);
-  size_t length = 0;
-  unsigned char low = 0x80;  // the range of the second byte
-  unsigned char high = 0xbf;
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    length = 2;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    length = 3;
-    if (lead == 0xe0) low = 0xa0;
-    if (lead == 0xed) high = 0x9f;
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    length = 4;
-    if (lead == 0xf0) low = 0x90;
-    if (lead == 0xf4) high = 0x8f;
-  }
-  if (length == 0 || text.size() < length || byte(1) < low || byte(1) > high) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if ((byte(k) & 0xc0) != 0x80) return 0;
-  }
-  return length;
 }
 
 // Appends `text` as a JSON string: UTF-8 sequences as they are, other bytes as \u00XX.
