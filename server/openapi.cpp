@@ -164,7 +164,7 @@ std::string openApiDocument(const std::vector<RestRoute>& routes) {
       }
     }
     parameters.push_back(
-        parameter(std::string(RestGateway::kEncodingParameter), "query",
+        parameter(std::string(kEncodingParameter), "query",
                   object({{"type", text("string")},
                           {"enum", list({text("base64"), text("text")})},
                           {"default", text("base64")},

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "server/rest_gateway.hpp"
+#include "server/rest_request.hpp"
 
 namespace kafka::sidecar {
 
