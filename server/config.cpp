@@ -1158,7 +1158,7 @@ std::string usageText() {
       R"(Usage: kafka-sidecar (--bootstrap-servers=HOST:PORT[,...] | --embedded-broker[=N]) [flags]
 
 Keeps connections to a Kafka cluster and serves it to applications over gRPC (kafka.sidecar.v1,
-plus grpc.health.v1 and server reflection) and plain HTTP probes.
+plus grpc.health.v1 and server reflection) and HTTP (probes, /metrics, the REST gateway).
 
 Every setting is a flag, an environment variable or a key of the YAML file that --config names,
 as listed under each flag; a flag wins over a variable, and a variable over the file.

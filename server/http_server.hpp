@@ -15,8 +15,8 @@
 // Access::kAnyone (the probes: kubelet cannot present a certificate) and gets 401 elsewhere.
 //
 // Owned by the Daemon. Runs on the io_context given at construction: the acceptor and each
-// connection live on their own strand. Routes must be added before listen(); handlers run on a
-// connection's strand and must not block. listen() and stop() may be called from any thread.
+// connection live on their own strand. Routes and TLS must be set before listen(); handlers run on
+// a connection's strand and must not block. listen() and stop() may be called from any thread.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
