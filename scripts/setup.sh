@@ -12,6 +12,8 @@ packages=(
   zlib1g-dev liblz4-dev libsnappy-dev libzstd-dev
   prometheus-cpp-dev
   libyaml-cpp-dev
+  # TLS on the HTTP listener (Boost.Asio's ssl); the openssl CLI makes the tests' certificates
+  libssl-dev openssl
   libgtest-dev libgmock-dev
   # the test broker (librdkafka's mock cluster) and the benchmark baseline
   librdkafka-dev

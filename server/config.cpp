@@ -170,9 +170,44 @@ std::string applyGrpcListen(DaemonConfig& config, std::string_view value) {
 }
 
 std::string applyHttpListen(DaemonConfig& config, std::string_view value) {
+  if (value.starts_with("unix:")) {
+    if (value.size() == 5) return "unix:PATH with a non-empty PATH";
+    config.http_unix_path = std::string(value.substr(5));
+    return {};
+  }
   auto address = parseListenAddress(value);
-  if (!address) return "host:port with a port from 0 to 65535";
+  if (!address) return "host:port (port 0 to 65535) or unix:PATH";
   config.http_listen = *address;
+  config.http_unix_path.clear();
+  return {};
+}
+
+// A setting naming a PEM file, which must be readable now (the Daemon parses it at start).
+Apply pemFile(std::function<void(DaemonConfig&, std::string)> set) {
+  return [set = std::move(set)](DaemonConfig& config, std::string_view value) -> std::string {
+    std::string path(value);
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored)) return "a readable PEM file, not a directory";
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "a readable PEM file (" + std::string(std::strerror(errno)) + ")";
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (text.str().find("-----BEGIN ") == std::string::npos) {
+      return "a PEM file (it has no '-----BEGIN' line)";
+    }
+    set(config, std::move(path));
+    return {};
+  };
+}
+
+std::string applySocketMode(DaemonConfig& config, std::string_view value) {
+  unsigned mode = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), mode, 8);
+  if (value.size() < 3 || value.size() > 4 || ec != std::errc() ||
+      end != value.data() + value.size() || mode > 0777) {
+    return "an octal file mode from 000 to 0777, e.g. 0660";
+  }
+  config.unix_socket_mode = mode;
   return {};
 }
 
@@ -319,8 +354,33 @@ const std::vector<Setting>& settings() {
          .placeholder = "ADDR",
          .group = Group::kListeners,
          .default_text = defaults.http_listen.toString(),
-         .help = "HTTP /healthz, /readyz and /metrics: host:port",
+         .help = "HTTP (/healthz, /readyz, /metrics, the REST gateway): host:port or unix:PATH",
          .apply = applyHttpListen},
+        {.name = "tls-cert-file",
+         .placeholder = "FILE",
+         .group = Group::kListeners,
+         .help = "PEM certificate chain of the server: with --tls-key-file, both TCP listeners "
+                 "serve TLS (1.2 or later) only; unix sockets stay plaintext",
+         .apply = pemFile([](C& c, std::string v) { c.tls.cert_file = std::move(v); })},
+        {.name = "tls-key-file",
+         .placeholder = "FILE",
+         .group = Group::kListeners,
+         .help = "PEM private key of --tls-cert-file",
+         .apply = pemFile([](C& c, std::string v) { c.tls.key_file = std::move(v); })},
+        {.name = "tls-client-ca-file",
+         .placeholder = "FILE",
+         .group = Group::kListeners,
+         .help = "PEM CA bundle: mTLS, clients of both TCP listeners must present a certificate "
+                 "it signed (except for GET /healthz and /readyz, which kubelet probes cannot "
+                 "present one to); needs --tls-cert-file",
+         .apply = pemFile([](C& c, std::string v) { c.tls.client_ca_file = std::move(v); })},
+        {.name = "unix-socket-mode",
+         .placeholder = "MODE",
+         .group = Group::kListeners,
+         .default_text = "0660",
+         .help = "octal permission bits of the unix sockets of --grpc-listen and --http-listen "
+                 "unix:PATH (a stale socket file at PATH is replaced)",
+         .apply = applySocketMode},
         {.name = "acks",
          .placeholder = "all|1|0",
          .group = Group::kProducer,
@@ -848,6 +908,17 @@ class Resolver {
       return "one of --bootstrap-servers or --embedded-broker is required (a flag, its "
              "environment variable or its key in the --config file)";
     }
+    const ListenerTls& tls = config.tls;
+    if (tls.enabled() != !tls.key_file.empty()) {
+      return tls.enabled() ? sourceOf("tls-cert-file") + " needs " + sourceOf("tls-key-file") +
+                                 " (the certificate's private key)"
+                           : sourceOf("tls-key-file") + " needs " + sourceOf("tls-cert-file") +
+                                 " (the key's certificate)";
+    }
+    if (tls.mutual() && !tls.enabled()) {
+      return sourceOf("tls-client-ca-file") + " (mTLS) needs " + sourceOf("tls-cert-file") +
+             " and " + sourceOf("tls-key-file") + ": clients check the server first";
+    }
     // As in Kafka's clients: idempotence is silently off with acks 0 or 1 by default, but asking
     // for both is a mistake.
     const Given* idempotence = winner("enable-idempotence");
@@ -1099,7 +1170,7 @@ std::string usageText() {
       R"(Usage: kafka-sidecar (--bootstrap-servers=HOST:PORT[,...] | --embedded-broker[=N]) [flags]
 
 Keeps connections to a Kafka cluster and serves it to applications over gRPC (kafka.sidecar.v1,
-plus grpc.health.v1 and server reflection) and plain HTTP probes.
+plus grpc.health.v1 and server reflection) and HTTP (probes, /metrics, the REST gateway).
 
 Every setting is a flag, an environment variable or a key of the YAML file that --config names,
 as listed under each flag; a flag wins over a variable, and a variable over the file.

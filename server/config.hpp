@@ -45,6 +45,18 @@ struct ConsumerSessionConfig {
   size_t max_buffered_bytes = consumer::ConsumerConfig{}.max_buffered_bytes;
 };
 
+// TLS on the TCP listeners (gRPC and HTTP); unix sockets are served in plaintext, guarded by
+// their file mode. The files are PEM; the config checks that they can be read, the Daemon parses
+// them at start.
+struct ListenerTls {
+  std::string cert_file;       // the server's certificate chain; empty: no TLS
+  std::string key_file;        // its private key; set exactly when cert_file is
+  std::string client_ca_file;  // when set, mTLS: clients must present a certificate it signed
+
+  bool enabled() const { return !cert_file.empty(); }
+  bool mutual() const { return !client_ca_file.empty(); }
+};
+
 // As Kubernetes' default terminationGracePeriodSeconds.
 inline constexpr std::chrono::milliseconds kDefaultShutdownTimeout{30'000};
 
@@ -57,6 +69,11 @@ struct DaemonConfig {
   // "host:port" (port 0: any free port) or "unix:PATH".
   std::string grpc_listen = "127.0.0.1:50051";
   net::HostPort http_listen{"127.0.0.1", 8080};
+  // When set (--http-listen unix:PATH), HTTP listens on this unix socket instead of http_listen.
+  std::string http_unix_path;
+  ListenerTls tls;
+  // The permission bits of every unix socket the daemon creates.
+  unsigned unix_socket_mode = 0660;
   std::string client_id = "kafka-sidecar";
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kText;

@@ -5,6 +5,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <grpcpp/support/server_interceptor.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
@@ -13,8 +14,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -45,6 +49,30 @@ std::vector<std::string> splitCommas(const std::string& text) {
     if (!item.empty()) out.push_back(item);
   }
   return out;
+}
+
+// The whole of a PEM file that the config named; throws std::runtime_error naming it.
+std::string readPem(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in || text.str().empty()) throw std::runtime_error("cannot read " + path);
+  return text.str();
+}
+
+// What a listener's log line says of its security.
+std::string securityNote(bool unix_socket, const ListenerTls& tls) {
+  if (unix_socket) return " (plaintext, unix socket)";
+  if (!tls.enabled()) return " (plaintext)";
+  return tls.mutual() ? " (TLS, client certificates required)" : " (TLS)";
+}
+
+// gRPC creates its unix socket itself, in BuildAndStart(); until this chmod the socket has the
+// umask's mode (0755 under the usual 022 umask, which lets no one else connect).
+void chmodSocket(const std::string& path, unsigned mode) {
+  if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0) {
+    throw std::runtime_error("cannot set the mode of " + path + ": " + std::strerror(errno));
+  }
 }
 
 // gRPC's calls to the sidecar's own services go through this prefix; health checks and reflection
@@ -178,7 +206,20 @@ void Daemon::start() {
     producers_ = std::make_unique<ProducerPool>(io_.get_executor(), config_.producer);
     consumer_sessions_ = std::make_unique<ConsumerSessions>(io_.get_executor(), *clusters_,
                                                             config_.consumer, metrics_);
-    startGrpc();
+    // The HTTP server checks the TLS files first, with a clearer message than gRPC's.
+    http_ = std::make_unique<HttpServer>(io_.get_executor());
+    std::optional<TlsPem> tls;
+    if (config_.tls.enabled()) {
+      tls = TlsPem{readPem(config_.tls.cert_file), readPem(config_.tls.key_file),
+                   config_.tls.mutual() ? readPem(config_.tls.client_ca_file) : std::string()};
+      try {
+        http_->setTls(*tls);
+      } catch (const boost::system::system_error& error) {
+        throw std::runtime_error("cannot use " + config_.tls.cert_file + " and " +
+                                 config_.tls.key_file + " for TLS: " + error.code().message());
+      }
+    }
+    startGrpc(tls ? &*tls : nullptr);
     startHttp();
 
     asio::co_spawn(control_strand_, publishReadiness(), asio::detached);
@@ -210,7 +251,7 @@ void Daemon::awaitSignal() {
   });
 }
 
-void Daemon::startGrpc() {
+void Daemon::startGrpc(const TlsPem* tls) {
   admin_ = std::make_unique<AdminService>(io_.get_executor(), *clusters_);
   producer_service_ = std::make_unique<ProducerService>(*clusters_, *producers_, metrics_);
   consumer_service_ = std::make_unique<ConsumerService>(*consumer_sessions_);
@@ -220,8 +261,18 @@ void Daemon::startGrpc() {
   grpc::ServerBuilder builder;
   // gRPC shares ports by default (SO_REUSEPORT); a second daemon on our port must fail instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  const bool unix_socket = config_.grpc_listen.starts_with("unix:");
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (tls && !unix_socket) {
+    grpc::SslServerCredentialsOptions options(
+        tls->client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                               : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    options.pem_key_cert_pairs.push_back({tls->private_key, tls->cert_chain});
+    options.pem_root_certs = tls->client_ca;
+    credentials = grpc::SslServerCredentials(options);
+  }
   int selected_port = 0;
-  builder.AddListeningPort(config_.grpc_listen, grpc::InsecureServerCredentials(), &selected_port);
+  builder.AddListeningPort(config_.grpc_listen, credentials, &selected_port);
   builder.RegisterService(admin_.get());
   builder.RegisterService(producer_service_.get());
   builder.RegisterService(consumer_service_.get());
@@ -242,23 +293,33 @@ void Daemon::startGrpc() {
   health->SetServingStatus(v1::Consumer::service_full_name(), false);
   health->SetServingStatus(false);
 
-  if (config_.grpc_listen.starts_with("unix:")) {
+  if (unix_socket) {
     grpc_address_ = config_.grpc_listen;
+    chmodSocket(config_.grpc_listen.substr(5), config_.unix_socket_mode);
   } else {
     net::HostPort address = *parseListenAddress(config_.grpc_listen);
     address.port = static_cast<uint16_t>(selected_port);
     grpc_address_ = address.toString();
   }
-  KS_LOG(kInfo, "daemon", "gRPC listening on " << grpc_address_);
+  KS_LOG(kInfo, "daemon",
+         "gRPC listening on " << grpc_address_ << securityNote(unix_socket, config_.tls));
 }
 
 void Daemon::startHttp() {
-  http_ = std::make_unique<HttpServer>(io_.get_executor());
-  http_->addRoute("/healthz", [] { return HttpResponse{200, "ok\n"}; });
-  http_->addRoute("/readyz", [this] {
-    Readiness now = readiness();
-    return now.ready ? HttpResponse{200, "ok\n"} : HttpResponse{503, now.reason + "\n"};
-  });
+  // The probes answer clients without a certificate under mTLS: kubelet cannot present one.
+  http_->addRoute(
+      "/healthz",
+      [] {
+        return HttpResponse{200, "ok\n"};
+      },
+      HttpServer::Access::kAnyone);
+  http_->addRoute(
+      "/readyz",
+      [this] {
+        Readiness now = readiness();
+        return now.ready ? HttpResponse{200, "ok\n"} : HttpResponse{503, now.reason + "\n"};
+      },
+      HttpServer::Access::kAnyone);
   http_->addRoute("/metrics", [this] {
     return HttpResponse{200, metrics_.scrape(), std::string(Metrics::kContentType)};
   });
@@ -274,23 +335,42 @@ void Daemon::startHttp() {
     rest_->handle(std::move(request), std::move(respond));
   });
 
-  const net::HostPort& listen = config_.http_listen;
-  boost::system::error_code ec;
-  asio::ip::tcp::resolver resolver(io_);
-  auto results = resolver.resolve(listen.host, std::to_string(listen.port),
-                                  asio::ip::tcp::resolver::passive, ec);
-  if (ec || results.empty()) {
-    throw std::runtime_error("cannot resolve HTTP listen address " + listen.toString() + ": " +
-                             ec.message());
+  const bool unix_socket = !config_.http_unix_path.empty();
+  if (unix_socket) {
+    try {
+      http_->listenUnix(config_.http_unix_path, config_.unix_socket_mode);
+    } catch (const boost::system::system_error& error) {
+      throw std::runtime_error("cannot listen for HTTP on unix:" + config_.http_unix_path + ": " +
+                               error.code().message());
+    } catch (const std::runtime_error& error) {
+      throw std::runtime_error("cannot listen for HTTP on unix:" + config_.http_unix_path + ": " +
+                               error.what());
+    }
+    http_address_ = "unix:" + config_.http_unix_path;
+  } else {
+    const net::HostPort& listen = config_.http_listen;
+    boost::system::error_code ec;
+    asio::ip::tcp::resolver resolver(io_);
+    auto results = resolver.resolve(listen.host, std::to_string(listen.port),
+                                    asio::ip::tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      throw std::runtime_error("cannot resolve HTTP listen address " + listen.toString() + ": " +
+                               ec.message());
+    }
+    try {
+      http_endpoint_ = http_->listen(results.begin()->endpoint());
+    } catch (const boost::system::system_error& error) {
+      throw std::runtime_error("cannot listen for HTTP on " + listen.toString() + ": " +
+                               error.code().message());
+    }
+    http_address_ =
+        net::HostPort{http_endpoint_.address().to_string(), http_endpoint_.port()}.toString();
   }
-  try {
-    http_endpoint_ = http_->listen(results.begin()->endpoint());
-  } catch (const boost::system::system_error& error) {
-    throw std::runtime_error("cannot listen for HTTP on " + listen.toString() + ": " +
-                             error.code().message());
+  KS_LOG(kInfo, "daemon",
+         "HTTP listening on " << http_address_ << securityNote(unix_socket, config_.tls));
+  if (config_.tls.enabled() && unix_socket && config_.grpc_listen.starts_with("unix:")) {
+    KS_LOG(kWarn, "daemon", "TLS is configured, but both listeners are unix sockets: unused");
   }
-  net::HostPort bound{http_endpoint_.address().to_string(), http_endpoint_.port()};
-  KS_LOG(kInfo, "daemon", "HTTP listening on " << bound.toString());
 }
 
 std::string Daemon::embeddedBootstraps() const {

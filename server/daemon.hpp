@@ -1,7 +1,8 @@
 // Daemon: the whole kafka-sidecar process behind main(): the io_context and its thread pool, the
 // configured Kafka clusters with their producers and consumer sessions, the optional embedded
 // test cluster, the gRPC server (Admin, Producer, Consumer, grpc.health.v1, reflection) and the
-// HTTP probe server.
+// HTTP server (probes, /metrics, the REST gateway). Both listeners serve TLS (and mTLS) on TCP
+// when config.tls says so, and plaintext on unix sockets, whose mode is config.unix_socket_mode.
 //
 // Readiness: the daemon is ready when every cluster is ready() (fresh metadata) and it is not
 // shutting down. /readyz and the grpc.health.v1 serving status (NOT_SERVING until ready, and for
@@ -64,6 +65,7 @@ class HttpServer;
 class ProducerPool;
 class ProducerService;
 class RestGateway;
+struct TlsPem;
 
 // The shares of a shutdown timeout that the phases of a drain get, all counted from its start.
 struct ShutdownTimeouts {
@@ -109,7 +111,10 @@ class Daemon {
 
   // Valid after start(). "127.0.0.1:43121" (the bound port) or "unix:PATH".
   const std::string& grpcAddress() const { return grpc_address_; }
+  // Valid after start() when HTTP listens on TCP.
   const boost::asio::ip::tcp::endpoint& httpEndpoint() const { return http_endpoint_; }
+  // Valid after start(): "127.0.0.1:8080" (the bound port) or "unix:PATH".
+  const std::string& httpAddress() const { return http_address_; }
   // The embedded cluster's "host:port,..." list; empty without --embedded-broker.
   std::string embeddedBootstraps() const;
   Readiness readiness() const;
@@ -126,7 +131,8 @@ class Daemon {
   static constexpr std::chrono::milliseconds kReadinessPoll{200};
 
  private:
-  void startGrpc();
+  // `tls`: null when the TCP listeners are plaintext.
+  void startGrpc(const TlsPem* tls);
   void startHttp();
   boost::asio::awaitable<void> publishReadiness();
   // Arms signals_; on control_strand_.
@@ -162,6 +168,7 @@ class Daemon {
 
   std::string grpc_address_;
   boost::asio::ip::tcp::endpoint http_endpoint_;
+  std::string http_address_;
 
   std::vector<std::thread> threads_;
   std::mutex mutex_;  // guards the members below

@@ -229,7 +229,7 @@ TEST(ConfigTest, BadValuesNameFlagAndValue) {
       {"grpc-listen", "127.0.0.1:99999"},
       {"http-listen", "127.0.0.1"},
       {"http-listen", "127.0.0.1:http"},
-      {"http-listen", "unix:/tmp/x"},
+      {"http-listen", "unix:"},
       {"client-id", ""},
       {"client-id", std::string_view("a\tb")},
       {"threads", "0"},
@@ -883,6 +883,106 @@ TEST(ConfigTest, EverySettingIsDocumented) {
     std::string kafka_name = names.section_key.substr(names.section_key.find(' ') + 1);
     EXPECT_NE(line.find("`" + kafka_name + "`"), std::string::npos)
         << names.flag << "'s row does not name " << kafka_name;
+  }
+}
+
+// A file of `text` in the test's temporary directory, removed when it goes.
+class TempFile {
+ public:
+  TempFile(std::string_view name, std::string_view text)
+      : path_(::testing::TempDir() + "config_test_" + std::to_string(getpid()) + "_" +
+              std::string(name)) {
+    std::ofstream(path_) << text;
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+constexpr std::string_view kPem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+
+TEST(ConfigTest, TlsAndUnixSocketSettings) {
+  TempFile cert("cert.pem", kPem);
+  TempFile key("key.pem", "-----BEGIN PRIVATE KEY-----\n");
+  TempFile ca("ca.pem", kPem);
+  ParsedArgs plain = parse({"--embedded-broker"});
+  ASSERT_EQ(plain.action, Action::kRun) << plain.error;
+  EXPECT_FALSE(plain.config.tls.enabled());
+  EXPECT_FALSE(plain.config.tls.mutual());
+  EXPECT_EQ(plain.config.unix_socket_mode, 0660u);
+  EXPECT_EQ(plain.config.http_unix_path, "");
+
+  ParsedArgs parsed =
+      parse({"--embedded-broker", "--tls-cert-file", cert.path(), "--tls-key-file=" + key.path(),
+             "--http-listen=unix:/run/ks/http.sock", "--unix-socket-mode=0600"},
+            {{"KAFKA_SIDECAR_TLS_CLIENT_CA_FILE", ca.path()}});
+  ASSERT_EQ(parsed.action, Action::kRun) << parsed.error;
+  EXPECT_EQ(parsed.config.tls.cert_file, cert.path());
+  EXPECT_EQ(parsed.config.tls.key_file, key.path());
+  EXPECT_EQ(parsed.config.tls.client_ca_file, ca.path());
+  EXPECT_TRUE(parsed.config.tls.enabled());
+  EXPECT_TRUE(parsed.config.tls.mutual());
+  EXPECT_EQ(parsed.config.http_unix_path, "/run/ks/http.sock");
+  EXPECT_EQ(parsed.config.unix_socket_mode, 0600u);
+
+  YamlFile file("tls-cert-file: " + cert.path() + "\ntls-key-file: " + key.path() +
+                "\nunix-socket-mode: 0666\nhttp-listen: 127.0.0.1:0\n");
+  ParsedArgs from_file = parse({"--embedded-broker", file.flag()});
+  ASSERT_EQ(from_file.action, Action::kRun) << from_file.error;
+  EXPECT_TRUE(from_file.config.tls.enabled());
+  EXPECT_EQ(from_file.config.unix_socket_mode, 0666u);
+  EXPECT_EQ(from_file.config.http_unix_path, "");
+  // A later TCP address replaces a unix one.
+  ParsedArgs tcp = parse({"--embedded-broker", "--http-listen=unix:/x", "--http-listen=[::1]:80"});
+  ASSERT_EQ(tcp.action, Action::kRun) << tcp.error;
+  EXPECT_EQ(tcp.config.http_unix_path, "");
+  EXPECT_EQ(tcp.config.http_listen, (net::HostPort{"::1", 80}));
+  for (std::string_view mode : {"000", "0777", "640", "0007"}) {
+    EXPECT_EQ(parse({"--embedded-broker", "--unix-socket-mode", mode}).action, Action::kRun)
+        << mode;
+  }
+}
+
+TEST(ConfigTest, TlsAndUnixSocketErrorsNameTheFault) {
+  TempFile cert("cert2.pem", kPem);
+  TempFile key("key2.pem", "-----BEGIN PRIVATE KEY-----\n");
+  TempFile not_pem("not.pem", "certificate\n");
+  const std::string missing = ::testing::TempDir() + "config_test_no_such.pem";
+  const std::string directory = ::testing::TempDir();
+  EXPECT_EQ(errorOf({"--embedded-broker", "--tls-cert-file", missing}),
+            "invalid value '" + missing +
+                "' for --tls-cert-file: expected a readable PEM file (No such file or directory)");
+  EXPECT_EQ(errorOf({"--embedded-broker", "--tls-key-file=" + directory}),
+            "invalid value '" + directory +
+                "' for --tls-key-file: expected a readable PEM file, not a directory");
+  EXPECT_EQ(errorOf({"--embedded-broker"}, {{"KAFKA_SIDECAR_TLS_CLIENT_CA_FILE", not_pem.path()}}),
+            "invalid value '" + not_pem.path() +
+                "' for KAFKA_SIDECAR_TLS_CLIENT_CA_FILE: expected a PEM file (it has no "
+                "'-----BEGIN' line)");
+  EXPECT_EQ(errorOf({"--embedded-broker", "--tls-key-file", key.path()}),
+            "--tls-key-file needs --tls-cert-file (the key's certificate)");
+  EXPECT_EQ(errorOf({"--embedded-broker"}, {{"KAFKA_SIDECAR_TLS_CERT_FILE", cert.path()}}),
+            "KAFKA_SIDECAR_TLS_CERT_FILE needs --tls-key-file (the certificate's private key)");
+  EXPECT_EQ(errorOf({"--embedded-broker", "--tls-client-ca-file", cert.path()}),
+            "--tls-client-ca-file (mTLS) needs --tls-cert-file and --tls-key-file: clients check "
+            "the server first");
+  YamlFile file("tls-cert-file: " + missing + "\n");
+  EXPECT_EQ(fileErrorOf(file, {"--embedded-broker"}),
+            "invalid value '" + missing + "' for tls-cert-file in " + file.at(1) +
+                ": expected a readable PEM file (No such file or directory)");
+
+  for (std::string_view mode :
+       {"", "66", "0660x", "0999", "01777", "1777", "-660", "+660", "rw-rw----", "00660"}) {
+    EXPECT_EQ(errorOf({"--embedded-broker", "--unix-socket-mode=" + std::string(mode)}),
+              "invalid value '" + std::string(mode) +
+                  "' for --unix-socket-mode: expected an octal file mode from 000 to 0777, "
+                  "e.g. 0660")
+        << mode;
   }
 }
 

@@ -20,8 +20,11 @@
 #include <charconv>
 #include <csignal>
 #include <cstring>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "tools/ksctl/ksctl.hpp"
 
 extern char** environ;
 
@@ -251,6 +254,14 @@ uint16_t portOfLogLine(std::string_view line) {
   uint16_t port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   return ec == std::errc() ? port : 0;
+}
+
+ProcessResult runKsctlInProcess(std::vector<std::string_view> args) {
+  std::istringstream in;
+  std::ostringstream out;
+  std::ostringstream err;
+  int code = ksctl::runKsctl(args, out, err, in);
+  return {code, out.str(), err.str()};
 }
 
 }  // namespace kafka::sidecar::testing

@@ -84,6 +84,9 @@ class ChildProcess {
   std::optional<int> exit_code_;
 };
 
+// ksctl run in-process with `args` (no input); exit_code is always set.
+ProcessResult runKsctlInProcess(std::vector<std::string_view> args);
+
 // The port of a "... listening on HOST:PORT" log line, or 0.
 uint16_t portOfLogLine(std::string_view line);
 

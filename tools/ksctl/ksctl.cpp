@@ -7,7 +7,9 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -154,13 +156,20 @@ struct GlobalOptions {
   std::string cluster;
   double timeout_seconds = kDefaultTimeoutSeconds;
   bool timeout_given = false;
+  // TLS: on with --tls or any of the files; the CA's PEM, else the system's roots.
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;  // with tls_key_file: the client certificate for mTLS
+  std::string tls_key_file;
+  std::string tls_server_name;  // the name the server's certificate must have, else the host's
   bool help = false;
   const Command* command = nullptr;
   std::vector<std::string_view> command_args;
 };
 
 void printUsage(std::ostream& out) {
-  out << "Usage: ksctl [--addr ADDR] [--cluster NAME] [--timeout SECONDS] COMMAND [ARGS]\n"
+  out << "Usage: ksctl [--addr ADDR] [--cluster NAME] [--timeout SECONDS] [TLS flags] COMMAND "
+         "[ARGS]\n"
          "\n"
          "Talks to a kafka-sidecar over gRPC.\n"
          "\n"
@@ -188,6 +197,14 @@ void printUsage(std::ostream& out) {
       << "); for produce, how long to wait\n"
          "                     for the last acks once the input has ended\n"
          "  -h, --help         this help; `ksctl COMMAND --help` describes a command\n"
+         "\n"
+         "TLS (for a sidecar started with --tls-cert-file; any of these turns it on):\n"
+         "  --tls                   TLS, trusting the system's root certificates\n"
+         "  --tls-ca-file FILE      TLS, trusting the CA certificates in this PEM file\n"
+         "  --tls-cert-file FILE    with --tls-key-file: present this PEM certificate (mTLS)\n"
+         "  --tls-key-file FILE     the PEM private key of --tls-cert-file\n"
+         "  --tls-server-name NAME  the name the sidecar's certificate must carry (default:\n"
+         "                          the host of --addr)\n"
          "\n"
          "Exit status: 0 on success, 1 when the call fails (the error is printed as\n"
          "`ksctl: CODE: message`), 2 on a usage error, 3 when `produce` could not deliver\n"
@@ -217,6 +234,56 @@ std::optional<double> parseSeconds(std::string_view text) {
   return value;
 }
 
+// Where the value of the TLS flag `name` goes; null when `name` is no TLS flag with a value.
+std::string* tlsOption(GlobalOptions& options, std::string_view name) {
+  if (name == "--tls-ca-file") return &options.tls_ca_file;
+  if (name == "--tls-cert-file") return &options.tls_cert_file;
+  if (name == "--tls-key-file") return &options.tls_key_file;
+  if (name == "--tls-server-name") return &options.tls_server_name;
+  return nullptr;
+}
+
+// The contents of the file that `flag` names; on failure, nullopt and the message in `error`.
+std::optional<std::string> readFlagFile(std::string_view flag, const std::string& path,
+                                        std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    error = "cannot read " + std::string(flag) + " '" + path + "'";
+    return std::nullopt;
+  }
+  return text.str();
+}
+
+// The channel to the sidecar that `options` describe; on a usage error, null and the message.
+std::shared_ptr<grpc::Channel> makeChannel(const GlobalOptions& options, std::string& error) {
+  if (!options.tls) {
+    return grpc::CreateChannel(options.addr, grpc::InsecureChannelCredentials());
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    error = "--tls-cert-file and --tls-key-file go together";
+    return nullptr;
+  }
+  grpc::SslCredentialsOptions ssl;
+  const std::pair<std::string_view, std::pair<const std::string*, std::string*>> files[] = {
+      {"--tls-ca-file", {&options.tls_ca_file, &ssl.pem_root_certs}},
+      {"--tls-cert-file", {&options.tls_cert_file, &ssl.pem_cert_chain}},
+      {"--tls-key-file", {&options.tls_key_file, &ssl.pem_private_key}},
+  };
+  for (const auto& [flag, paths] : files) {
+    if (paths.first->empty()) continue;
+    auto text = readFlagFile(flag, *paths.first, error);
+    if (!text) return nullptr;
+    *paths.second = std::move(*text);
+  }
+  grpc::ChannelArguments arguments;
+  if (!options.tls_server_name.empty()) {
+    arguments.SetSslTargetNameOverride(options.tls_server_name);
+  }
+  return grpc::CreateCustomChannel(options.addr, grpc::SslCredentials(ssl), arguments);
+}
+
 // Fills `options` from `args`; on a usage error returns the message.
 std::optional<std::string> parseGlobal(std::span<const std::string_view> args,
                                        GlobalOptions& options) {
@@ -227,6 +294,17 @@ std::optional<std::string> parseGlobal(std::span<const std::string_view> args,
       continue;
     }
     std::string_view name = arg.substr(0, arg.find('='));
+    if (arg == "--tls") {
+      options.tls = true;
+      continue;
+    }
+    if (auto* file = tlsOption(options, name)) {
+      auto flag_value = takeFlagValue(args, i, name);
+      if (!flag_value || flag_value->empty()) return "missing value for " + std::string(name);
+      *file = std::string(*flag_value);
+      options.tls = true;
+      continue;
+    }
     if (name == "--addr" || name == "--cluster" || name == "--timeout") {
       auto flag_value = takeFlagValue(args, i, name);
       if (!flag_value) return "missing value for " + std::string(name);
@@ -320,8 +398,14 @@ int runKsctl(std::span<const std::string_view> args, std::ostream& out, std::ost
     return kExitUsage;
   }
 
+  std::string channel_error;
+  std::shared_ptr<grpc::Channel> channel = makeChannel(options, channel_error);
+  if (!channel) {
+    err << "ksctl: " << channel_error << "\nTry 'ksctl --help'.\n";
+    return kExitUsage;
+  }
   CommandContext context{
-      grpc::CreateChannel(options.addr, grpc::InsecureChannelCredentials()),
+      std::move(channel),
       options.cluster,
       std::chrono::milliseconds(std::max(1LL, std::llround(options.timeout_seconds * 1000))),
       options.timeout_given,
