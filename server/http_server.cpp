@@ -65,6 +65,10 @@ void HttpServer::setFallback(AsyncHandler handler) {
   fallback_ = std::move(handler);
 }
 
+void HttpServer::setObserver(Observer observer) {
+  observer_ = std::move(observer);
+}
+
 tcp::endpoint HttpServer::listen(const tcp::endpoint& endpoint) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
@@ -122,6 +126,8 @@ asio::awaitable<void> HttpServer::serve(std::shared_ptr<Connection> connection) 
     stream.expires_after(kRequestTimeout);
     auto [read_ec, read_bytes] = co_await http::async_read(stream, buffer, parser, kNoThrow);
     HttpResponse answered;
+    std::string method;  // for observer_
+    std::string path;
     bool keep_alive = false;
     bool head = false;
     unsigned version = 11;
@@ -147,10 +153,13 @@ asio::awaitable<void> HttpServer::serve(std::shared_ptr<Connection> connection) 
                                              : std::string(target.substr(question + 1)),
           std::move(request.body()), std::string(request[http::field::content_type])};
       head = request.method() == http::verb::head;
+      method = incoming.method;
+      path = incoming.path;
       // A long poll may take a while: the timeout is the client's to choose, not ours.
       stream.expires_never();
       answered = co_await answer(std::move(incoming));
     }
+    if (observer_) observer_(method, path, answered.status);
     http::response<http::string_body> response{static_cast<http::status>(answered.status), version};
     response.set(http::field::server, "kafka-sidecar");
     response.set(http::field::content_type, answered.content_type);

@@ -25,6 +25,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace kafka::sidecar {
@@ -54,6 +55,9 @@ class HttpServer {
   // Answers a request: must be called exactly once, from any thread.
   using Responder = std::function<void(HttpResponse)>;
   using AsyncHandler = std::function<void(HttpRequest, Responder)>;
+  // Told of every answer: the request's method and path (empty when it did not parse that far)
+  // and the status. Called on the connection's strand.
+  using Observer = std::function<void(std::string_view method, std::string_view path, unsigned)>;
 
   explicit HttpServer(boost::asio::any_io_executor executor);
   ~HttpServer();
@@ -64,6 +68,8 @@ class HttpServer {
   void addRoute(std::string path, Handler handler);
   // Serves the requests that no route matches.
   void setFallback(AsyncHandler handler);
+  // Before listen(): for counting answers.
+  void setObserver(Observer observer);
 
   // Binds, listens and starts accepting; returns the bound endpoint (the real port when `port`
   // was 0). Throws boost::system::system_error when the address cannot be bound.
@@ -91,6 +97,7 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::map<std::string, Handler, std::less<>> routes_;
   AsyncHandler fallback_;
+  Observer observer_;
 
   std::mutex mutex_;  // guards the members below
   bool stopped_ = false;

@@ -44,6 +44,8 @@ struct RestRoute {
 
 // Every route the gateway serves, in the order the OpenAPI document lists them.
 const std::vector<RestRoute>& restRoutes();
+// The route that serves `verb` on `path` (percent-encoded), or nullptr.
+const RestRoute* findRestRoute(std::string_view verb, std::string_view path);
 
 class RestGateway {
  public:
