@@ -402,8 +402,25 @@ void ConsumerSession::close(CloseReason reason, SessionOutlet* requester, CloseD
       });
 }
 
+void ConsumerSession::onLag(const TopicPartition& partition, int64_t lag) {
+  // A partition being given up may still report; its series is gone with it.
+  if (state_ == State::kClosed || !find(partition)) return;
+  auto [last, added] = lag_.try_emplace(partition, lag);
+  if (!added && last->second == lag) return;
+  last->second = lag;
+  counters_.lag.set(partition.topic, partition.partition, lag);
+}
+
+void ConsumerSession::forgetLag(const TopicPartition& partition) {
+  if (lag_.erase(partition) > 0) counters_.lag.remove(partition.topic, partition.partition);
+}
+
 void ConsumerSession::finishClose() {
   state_ = State::kClosed;
+  for (const auto& [partition, lag] : lag_) {
+    counters_.lag.remove(partition.topic, partition.partition);
+  }
+  lag_.clear();
   grpc::Status others;
   switch (close_reason_) {
     case CloseReason::kShutdown:
@@ -1041,6 +1058,7 @@ void ConsumerSession::onPartitionsRevoked(const std::vector<TopicPartition>& par
     }
     dropRecords(*state);
     partitions_.erase(partition);
+    forgetLag(partition);
   }
   v1::ConsumerEvent event;
   fillPartitions(partitions, *event.mutable_revoked());
@@ -1054,6 +1072,7 @@ void ConsumerSession::onPartitionsLost(const std::vector<TopicPartition>& partit
       dropRecords(*state);
       partitions_.erase(partition);
     }
+    forgetLag(partition);
     marked_.erase(partition);
   }
   v1::ConsumerEvent event;

@@ -21,7 +21,9 @@
 // - Lifetime: the session stays open while calls use it and for its idle TTL after; unary calls
 //   restart the TTL. Closing commits what was acked and leaves the group.
 // - Metrics: records delivered, delivered again and acked, and revokes or losses of partitions,
-//   go to its group's counters, looked up once at creation.
+//   go to its group's counters, looked up once at creation. Each owned partition's lag (as the
+//   consumer reports it) is set when it changes, and its series removed when the partition is
+//   revoked or lost and when the session closes.
 //
 // Owned by shared_ptr: by the ConsumerSessions registry while open, and by the calls using it.
 // Everything runs on the strand that the session shares with its consumer and the consumer's
@@ -194,6 +196,7 @@ class ConsumerSession : public consumer::ConsumerListener,
   void onEndOfPartition(const TopicPartition& partition, int64_t offset) override;
   void onCommitted(const Result<std::vector<group::PartitionResult>>& results) override;
   void onError(const Error& error) override;
+  void onLag(const TopicPartition& partition, int64_t lag) override;
 
   // Events waiting for Poll, at most; beyond, the oldest are dropped and counted.
   static constexpr size_t kMaxPollEvents = 1000;
@@ -286,6 +289,8 @@ class ConsumerSession : public consumer::ConsumerListener,
       const std::vector<group::PartitionResult>& results) const;
 
   void finishClose();
+  // Removes the partition's lag series, if set.
+  void forgetLag(const TopicPartition& partition);
 
   const std::string id_;
   const ResolvedSpec resolved_;
@@ -302,6 +307,8 @@ class ConsumerSession : public consumer::ConsumerListener,
   std::map<TopicPartition, v1::PartitionCommit> final_commit_;
 
   std::map<TopicPartition, PartitionState> partitions_;
+  // The lag last set per owned partition, whose series exist.
+  std::map<TopicPartition, int64_t> lag_;
   // The offset last marked committable per partition (kept after a revoke, for the commit event
   // that follows it).
   std::map<TopicPartition, int64_t> marked_;

@@ -1,5 +1,6 @@
 #include "server/daemon.hpp"
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -23,7 +24,9 @@
 #include <stdexcept>
 
 #include "client_core/common/log.hpp"
+#include "proto/status_code_name.hpp"
 #include "server/admin_service.hpp"
+#include "server/broker_metrics.hpp"
 #include "server/consumer_service.hpp"
 #include "server/consumer_sessions.hpp"
 #include "server/http_server.hpp"
@@ -114,35 +117,70 @@ class ActiveCalls {
 namespace {
 
 // Counts one call from the moment gRPC matches it until gRPC is done with it (its reactor's
-// OnDone has run): gRPC creates it with the call and destroys it with the call's context.
+// OnDone has run): gRPC creates it with the call and destroys it with the call's context. Also
+// counts the call by its status in kafka_sidecar_grpc_requests_total, as the status is sent (so
+// that a client that has it sees it counted), or as CANCELLED when none is sent.
 class CallCounter final : public grpc::experimental::Interceptor {
  public:
-  explicit CallCounter(ActiveCalls& calls) : calls_(calls) { calls_.enter(); }
-  ~CallCounter() override { calls_.leave(); }
+  CallCounter(ActiveCalls& calls, Metrics& metrics, std::string method)
+      : calls_(calls), metrics_(metrics), method_(std::move(method)) {
+    calls_.enter();
+  }
+  ~CallCounter() override {
+    if (!counted_) metrics_.grpcRequests(method_, "CANCELLED").Increment();
+    calls_.leave();
+  }
   CallCounter(const CallCounter&) = delete;
   CallCounter& operator=(const CallCounter&) = delete;
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (!counted_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      counted_ = true;
+      const std::string code(statusCodeName(methods->GetSendStatus().error_code()));
+      metrics_.grpcRequests(method_, code).Increment();
+    }
     methods->Proceed();
   }
 
  private:
   ActiveCalls& calls_;
+  Metrics& metrics_;
+  const std::string method_;
+  bool counted_ = false;
 };
 
 class CallCounterFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit CallCounterFactory(ActiveCalls& calls) : calls_(calls) {}
+  CallCounterFactory(ActiveCalls& calls, Metrics& metrics) : calls_(calls), metrics_(metrics) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    if (!std::string_view(info->method()).starts_with(kOwnMethods)) return nullptr;
-    return new CallCounter(calls_);
+    const std::string_view method = info->method();
+    if (!method.starts_with(kOwnMethods)) return nullptr;
+    // A name that the services do not define counts as "unknown": clients cannot make series up.
+    std::string full_name(method.substr(1));
+    std::replace(full_name.begin(), full_name.end(), '/', '.');
+    const bool known =
+        google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name) != nullptr;
+    return new CallCounter(calls_, metrics_, known ? std::string(method) : "unknown");
   }
 
  private:
   ActiveCalls& calls_;
+  Metrics& metrics_;
 };
+
+// The label of an HTTP request in kafka_sidecar_http_requests_total: the template of the route
+// that serves it, or "unmatched".
+std::string httpRoute(std::string_view method, std::string_view path) {
+  if (method == "GET" &&
+      (path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json")) {
+    return "GET " + std::string(path);
+  }
+  const RestRoute* route = findRestRoute(method, path);
+  return route ? std::string(route->verb) + " " + std::string(route->path) : "unmatched";
+}
 
 }  // namespace
 
@@ -169,6 +207,7 @@ void Daemon::start() {
     cluster.connection.client_id = config_.client_id;
     cluster.connection.version_caps = config_.api_version_caps;
     cluster.bootstrap_servers = config_.bootstrap_servers;
+    cluster.observer = std::make_shared<BrokerMetrics>(metrics_);
     if (config_.embedded_brokers > 0) {
       embedded_ = std::make_unique<mock::MockCluster>(config_.embedded_brokers);
       embedded_->createTopic(kDemoTopic, kDemoPartitions);
@@ -278,7 +317,7 @@ void Daemon::startGrpc(const TlsPem* tls) {
   builder.RegisterService(consumer_service_.get());
   active_calls_ = std::make_unique<ActiveCalls>();
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counters;
-  counters.push_back(std::make_unique<CallCounterFactory>(*active_calls_));
+  counters.push_back(std::make_unique<CallCounterFactory>(*active_calls_, metrics_));
   builder.experimental().SetInterceptorCreators(std::move(counters));
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || selected_port == 0) {
@@ -321,7 +360,11 @@ void Daemon::startHttp() {
       },
       HttpServer::Access::kAnyone);
   http_->addRoute("/metrics", [this] {
+    metrics_.producerBufferBytes().Set(static_cast<double>(producers_->bufferedBytes()));
     return HttpResponse{200, metrics_.scrape(), std::string(Metrics::kContentType)};
+  });
+  http_->setObserver([this](std::string_view method, std::string_view path, unsigned status) {
+    metrics_.httpRequests(httpRoute(method, path), status).Increment();
   });
   // The REST gateway calls the gRPC services in-process; their answers may be large (a Poll's
   // max_bytes is the application's to choose), and this channel carries nothing from outside.

@@ -138,6 +138,10 @@ void HttpServer::setTls(const TlsPem& pem) {
   client_certs_required_ = !pem.client_ca.empty();
 }
 
+void HttpServer::setObserver(Observer observer) {
+  observer_ = std::move(observer);
+}
+
 tcp::endpoint HttpServer::listen(const tcp::endpoint& endpoint) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
@@ -244,6 +248,8 @@ asio::awaitable<void> HttpServer::serve(std::shared_ptr<StreamConnection<Stream>
     lowest.expires_after(kRequestTimeout);
     auto [read_ec, read_bytes] = co_await http::async_read(stream, buffer, parser, kNoThrow);
     HttpResponse answered;
+    std::string method;  // for observer_
+    std::string path;
     bool keep_alive = false;
     bool head = false;
     unsigned version = 11;
@@ -269,10 +275,13 @@ asio::awaitable<void> HttpServer::serve(std::shared_ptr<StreamConnection<Stream>
                                              : std::string(target.substr(question + 1)),
           std::move(request.body()), std::string(request[http::field::content_type])};
       head = request.method() == http::verb::head;
+      method = incoming.method;
+      path = incoming.path;
       // A long poll may take a while: the timeout is the client's to choose, not ours.
       lowest.expires_never();
       answered = co_await answer(std::move(incoming), client_certified);
     }
+    if (observer_) observer_(method, path, answered.status);
     http::response<http::string_body> response{static_cast<http::status>(answered.status), version};
     response.set(http::field::server, "kafka-sidecar");
     response.set(http::field::content_type, answered.content_type);

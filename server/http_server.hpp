@@ -33,6 +33,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace kafka::sidecar {
@@ -69,6 +70,9 @@ class HttpServer {
   // Answers a request: must be called exactly once, from any thread.
   using Responder = std::function<void(HttpResponse)>;
   using AsyncHandler = std::function<void(HttpRequest, Responder)>;
+  // Told of every answer: the request's method and path (empty when it did not parse that far)
+  // and the status. Called on the connection's strand.
+  using Observer = std::function<void(std::string_view method, std::string_view path, unsigned)>;
 
   // Who may call a route when mTLS is on.
   enum class Access { kClients, kAnyone };
@@ -85,6 +89,8 @@ class HttpServer {
   // Makes listen() serve TLS (1.2 or later). Throws boost::system::system_error naming what is
   // wrong with the PEM texts (e.g. a key that does not match the certificate).
   void setTls(const TlsPem& pem);
+  // Before listen(): for counting answers.
+  void setObserver(Observer observer);
 
   // Binds, listens and starts accepting; returns the bound endpoint (the real port when `port`
   // was 0). Throws boost::system::system_error when the address cannot be bound.
@@ -130,6 +136,7 @@ class HttpServer {
   AsyncHandler fallback_;
   std::unique_ptr<boost::asio::ssl::context> tls_;  // null: plaintext
   bool client_certs_required_ = false;
+  Observer observer_;
 
   std::mutex mutex_;  // guards the members below
   bool stopped_ = false;

@@ -247,19 +247,26 @@ bool isJson(std::string_view content_type) {
   return media == "application/json";
 }
 
+// The segments of `path`, percent-decoded; nullopt when malformed.
+std::optional<std::vector<std::string>> decodeSegments(std::string_view path) {
+  std::vector<std::string> segments;
+  for (std::string_view segment : splitPath(path)) {
+    auto decoded = percentDecode(segment, false);
+    if (!decoded) return std::nullopt;
+    segments.push_back(std::move(*decoded));
+  }
+  return segments;
+}
+
 // The route that serves `request`, with its path parameters; or the 400, 404 or 405 answer.
 std::variant<std::pair<const RestRoute*, PathParameters>, HttpResponse> findRoute(
     const HttpRequest& request) {
   const std::string where = request.method + " " + request.path;
-  std::vector<std::string> segments;
-  for (std::string_view segment : splitPath(request.path)) {
-    auto decoded = percentDecode(segment, false);
-    if (!decoded) return badRequest(where + ": malformed percent-encoding");
-    segments.push_back(std::move(*decoded));
-  }
+  const auto segments = decodeSegments(request.path);
+  if (!segments) return badRequest(where + ": malformed percent-encoding");
   std::string allowed;
   for (const RestRoute& route : restRoutes()) {
-    auto parameters = matchPath(route, segments);
+    auto parameters = matchPath(route, *segments);
     if (!parameters) continue;
     if (route.verb == request.method) return std::pair{&route, std::move(*parameters)};
     allowed += (allowed.empty() ? "" : ", ") + std::string(route.verb);
@@ -329,6 +336,15 @@ std::optional<HttpResponse> buildRequest(const RestRoute& route, HttpRequest& re
 }
 
 }  // namespace
+
+const RestRoute* findRestRoute(std::string_view verb, std::string_view path) {
+  const auto segments = decodeSegments(path);
+  if (!segments) return nullptr;
+  for (const RestRoute& route : restRoutes()) {
+    if (route.verb == verb && matchPath(route, *segments)) return &route;
+  }
+  return nullptr;
+}
 
 std::variant<RestCall, HttpResponse> parseRestRequest(HttpRequest request) {
   auto found = findRoute(request);

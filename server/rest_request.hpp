@@ -39,6 +39,8 @@ struct RestRoute {
 
 // Every route the gateway serves, in the order the OpenAPI document lists them.
 const std::vector<RestRoute>& restRoutes();
+// The route that serves `verb` on `path` (percent-encoded), or nullptr.
+const RestRoute* findRestRoute(std::string_view verb, std::string_view path);
 
 // The query parameter that chooses the encoding of bytes fields: base64 (the default) or text.
 inline constexpr std::string_view kEncodingParameter = "encoding";

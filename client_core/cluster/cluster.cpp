@@ -100,8 +100,8 @@ Cluster::Cluster(asio::any_io_executor executor, ClusterConfig config)
       KS_LOG_IN(kError, "cluster", logContext(), address.error().message);
       continue;
     }
-    bootstrap_connections_.push_back(
-        makeConnection(address->host, address->port, "bootstrap " + address->toString()));
+    bootstrap_connections_.push_back(makeConnection(address->host, address->port, "bootstrap",
+                                                    "bootstrap " + address->toString()));
   }
 }
 
@@ -109,9 +109,11 @@ Cluster::~Cluster() = default;
 
 std::shared_ptr<net::BrokerConnection> Cluster::makeConnection(const std::string& host,
                                                                uint16_t port,
+                                                               const std::string& broker,
                                                                const std::string& label) {
-  return net::BrokerConnection::create(strand_.get_inner_executor(), host, port, config_.connection,
-                                       config_.name + " " + label);
+  return net::BrokerConnection::create(
+      strand_.get_inner_executor(), host, port, config_.connection, config_.name + " " + label,
+      config_.observer ? config_.observer->attach(config_.name, broker) : nullptr);
 }
 
 void Cluster::start() {
@@ -159,7 +161,7 @@ std::shared_ptr<net::BrokerConnection> Cluster::dedicatedConnection(NodeId node,
   std::lock_guard lock(mutex_);
   const BrokerInfo* broker = connectableBroker(node);
   if (!broker) return nullptr;
-  return makeConnection(broker->host, static_cast<uint16_t>(broker->port),
+  return makeConnection(broker->host, static_cast<uint16_t>(broker->port), std::to_string(node),
                         "broker " + std::to_string(node) + " " + label);
 }
 
@@ -176,7 +178,8 @@ std::shared_ptr<net::BrokerConnection> Cluster::connection(NodeId node, Connecti
   if (!slot) {
     std::string label = "broker " + std::to_string(node) + " " + std::string(purposeName(purpose));
     if (!key.empty()) label += " " + key;
-    slot = makeConnection(broker->host, static_cast<uint16_t>(broker->port), label);
+    slot = makeConnection(broker->host, static_cast<uint16_t>(broker->port), std::to_string(node),
+                          label);
   }
   return slot;
 }

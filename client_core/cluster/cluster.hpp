@@ -102,7 +102,9 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   // The node's entry in the current metadata, when it has a usable address and the cluster is
   // not stopped. Under mutex_.
   const BrokerInfo* connectableBroker(NodeId node) const;
+  // `broker` names it to the observer: the node id, or "bootstrap".
   std::shared_ptr<net::BrokerConnection> makeConnection(const std::string& host, uint16_t port,
+                                                        const std::string& broker,
                                                         const std::string& label);
 
   ClusterConfig config_;

@@ -253,6 +253,7 @@ void Consumer::setPosition(const TopicPartition& partition, PartitionState& stat
   state.backing_off = false;
   state.last_error = ErrorCode::kNone;
   KS_LOG_IN(kDebug, kComponent, logContext(partition), "starts at offset " << offset);
+  reportLag(partition, state);
 }
 
 void Consumer::stopPartition(const TopicPartition& partition, PartitionState& state, Error error) {
@@ -361,6 +362,7 @@ void Consumer::onFetched(const TopicPartition& partition, Fetcher::Ticket ticket
           : fetched.high_watermark;
   if (!fetched.records.data.empty()) bufferRecords(partition, *state, std::move(fetched));
   if (state->phase == PartitionState::Phase::kFetching) reportEndIfCaughtUp(partition, *state);
+  reportLag(partition, *state);
   fetchMore();
 }
 
@@ -396,6 +398,13 @@ void Consumer::bufferRecords(const TopicPartition& partition, PartitionState& st
   if (was_empty && starved_) {
     starved_ = false;
     if (auto l = listener()) l->onRecordsAvailable();
+  }
+}
+
+void Consumer::reportLag(const TopicPartition& partition, const PartitionState& state) {
+  if (state.high_watermark < 0 || state.position < 0) return;
+  if (auto l = listener()) {
+    l->onLag(partition, std::max<int64_t>(0, state.high_watermark - state.position));
   }
 }
 
@@ -445,6 +454,7 @@ size_t Consumer::take(size_t max_records, size_t max_bytes,
       state.position = std::max(state.position, state.fetch_offset);
       reportEndIfCaughtUp(partition, state);
     }
+    reportLag(partition, state);
   }
   if (!ready.empty()) next_take_ = (next_take_ + 1) % ready.size();
   starved_ = taken == 0;

@@ -66,6 +66,10 @@ class ConsumerListener {
   // A partition cannot go on (its error names it), or, for kFatalToSession errors, the group
   // membership ended.
   virtual void onError(const Error& error) = 0;
+  // The partition's lag changed, or may have: records between its position and its high
+  // watermark (the last stable offset under read_committed), as Kafka's records-lag. Reported
+  // once both are known, after each fetch, take() and seek. Optional.
+  virtual void onLag(const TopicPartition& /*partition*/, int64_t /*lag*/) {}
 };
 
 // Records of one partition handed out by take(): a run of one batch's records.
@@ -196,6 +200,7 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   void bufferRecords(const TopicPartition& partition, PartitionState& state,
                      FetchedPartition fetched);
   void reportEndIfCaughtUp(const TopicPartition& partition, PartitionState& state);
+  void reportLag(const TopicPartition& partition, const PartitionState& state);
   // Reports `error` (unless it repeats the last one) and retries the partition after a backoff.
   void failAndRetry(PartitionState& state, const Error& error);
   void reportError(PartitionState& state, const Error& error);

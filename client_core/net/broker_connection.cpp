@@ -31,21 +31,23 @@ std::string_view BrokerConnection::stateName(State state) {
   return "?";
 }
 
-std::shared_ptr<BrokerConnection> BrokerConnection::create(asio::any_io_executor executor,
-                                                           std::string host, uint16_t port,
-                                                           ConnectionConfig config,
-                                                           std::string label) {
-  return std::shared_ptr<BrokerConnection>(new BrokerConnection(
-      std::move(executor), std::move(host), port, std::move(config), std::move(label)));
+std::shared_ptr<BrokerConnection> BrokerConnection::create(
+    asio::any_io_executor executor, std::string host, uint16_t port, ConnectionConfig config,
+    std::string label, std::unique_ptr<ConnectionEvents> events) {
+  return std::shared_ptr<BrokerConnection>(
+      new BrokerConnection(std::move(executor), std::move(host), port, std::move(config),
+                           std::move(label), std::move(events)));
 }
 
-BrokerConnection::BrokerConnection(asio::any_io_executor executor, std::string host,
-                                   uint16_t port, ConnectionConfig config, std::string label)
+BrokerConnection::BrokerConnection(asio::any_io_executor executor, std::string host, uint16_t port,
+                                   ConnectionConfig config, std::string label,
+                                   std::unique_ptr<ConnectionEvents> events)
     : strand_(asio::make_strand(executor)),
       host_(std::move(host)),
       port_(port),
       config_(std::move(config)),
       label_(std::move(label)),
+      events_(std::move(events)),
       socket_(strand_),
       writer_wake_(strand_),
       reconnect_wait_(strand_),
@@ -115,7 +117,16 @@ void BrokerConnection::finish(const PendingPtr& pending, Result<ResponseFrame> r
   if (pending->done) return;
   pending->done = true;
   pending->timer->cancel();
+  if (events_ && pending->expect_response) reportDone(*pending, result.ok());
   pending->complete(std::move(result));
+}
+
+void BrokerConnection::reportDone(const Pending& pending, bool answered) {
+  // Only a written request can have been answered; its time runs from the write.
+  const std::chrono::duration<double> elapsed =
+      std::chrono::steady_clock::now() - pending.written_at;
+  events_->onRequestDone(pending.api_key, pending.api_name, pending.written, answered,
+                         answered ? elapsed.count() : 0.0);
 }
 
 void BrokerConnection::onTimeout(const PendingPtr& pending) {
@@ -162,6 +173,7 @@ asio::awaitable<void> BrokerConnection::run() {
       boost::system::error_code ignored;
       socket_.close(ignored);
       if (closed_) break;
+      if (events_) events_->onConnectFailed();
       failAll(up.error());
       if (backoff_.attempts() == 0) backoff_.next();  // the next attempt waits
       continue;
@@ -170,8 +182,10 @@ asio::awaitable<void> BrokerConnection::run() {
     connects_.fetch_add(1, std::memory_order_relaxed);
     setState(State::kUp);
     KS_LOG(kInfo, "connection", label_ << " connected to " << host_ << ":" << port_);
+    if (events_) events_->onConnected();
 
     auto reason = co_await (readLoop() || writeLoop());
+    if (events_) events_->onDisconnected();
     Error error = std::visit([](Error& e) { return std::move(e); }, reason);
     if (close_reason_) error = *std::exchange(close_reason_, std::nullopt);
     boost::system::error_code ignored;
@@ -366,6 +380,8 @@ asio::awaitable<Error> BrokerConnection::writeLoop() {
       if (next_correlation_id_ == INT32_MAX) next_correlation_id_ = 1;
       pending->version = *version;
       pending->written = true;
+      pending->written_at = std::chrono::steady_clock::now();
+      if (events_ && pending->expect_response) events_->onRequestSent(pending->api_key);
       frames.push_back(pending->encode(*version, id));
       if (pending->expect_response) {
         in_flight_.emplace(id, std::move(pending));

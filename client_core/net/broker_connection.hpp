@@ -34,6 +34,7 @@
 
 #include "client_core/net/backoff.hpp"
 #include "client_core/net/connection_config.hpp"
+#include "client_core/net/connection_observer.hpp"
 #include "client_core/protocol/header.hpp"
 #include "client_core/protocol/messages/all.hpp"
 #include "client_core/protocol/result.hpp"
@@ -53,10 +54,12 @@ class BrokerConnection : public std::enable_shared_from_this<BrokerConnection> {
   enum class State { kIdle, kConnecting, kNegotiating, kUp, kBackoff, kClosed };
   static std::string_view stateName(State state);
 
-  // `label` names the connection in logs and errors, e.g. "broker 2 control".
-  static std::shared_ptr<BrokerConnection> create(boost::asio::any_io_executor executor,
-                                                  std::string host, uint16_t port,
-                                                  ConnectionConfig config, std::string label);
+  // `label` names the connection in logs and errors, e.g. "broker 2 control". `events`, when
+  // set, is told what the connection does (see ConnectionObserver).
+  static std::shared_ptr<BrokerConnection> create(
+      boost::asio::any_io_executor executor, std::string host, uint16_t port,
+      ConnectionConfig config, std::string label,
+      std::unique_ptr<ConnectionEvents> events = nullptr);
   ~BrokerConnection();
   BrokerConnection(const BrokerConnection&) = delete;
   BrokerConnection& operator=(const BrokerConnection&) = delete;
@@ -99,6 +102,7 @@ class BrokerConnection : public std::enable_shared_from_this<BrokerConnection> {
     bool done = false;
     bool written = false;
     int16_t version = 0;
+    std::chrono::steady_clock::time_point written_at;  // when `written`
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
   using PendingPtr = std::shared_ptr<Pending>;
@@ -106,10 +110,13 @@ class BrokerConnection : public std::enable_shared_from_this<BrokerConnection> {
   using VersionTable = std::array<std::pair<int16_t, int16_t>, 128>;
 
   BrokerConnection(boost::asio::any_io_executor executor, std::string host, uint16_t port,
-                   ConnectionConfig config, std::string label);
+                   ConnectionConfig config, std::string label,
+                   std::unique_ptr<ConnectionEvents> events);
 
   void submit(PendingPtr pending);  // on the strand
   void finish(const PendingPtr& pending, Result<ResponseFrame> result);
+  // Tells events_ how `pending` ended.
+  void reportDone(const Pending& pending, bool answered);
   void onTimeout(const PendingPtr& pending);
   void failAll(const Error& error);
   void wakeWriter();
@@ -129,6 +136,7 @@ class BrokerConnection : public std::enable_shared_from_this<BrokerConnection> {
   const uint16_t port_;
   const ConnectionConfig config_;
   const std::string label_;
+  const std::unique_ptr<ConnectionEvents> events_;  // may be null; used on the strand
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer writer_wake_;
