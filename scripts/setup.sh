@@ -22,8 +22,8 @@ packages=(
   clang-14 libclang-rt-14-dev
   # tests/deploy: Go (offline, GOPATH mode) renders the Helm chart
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
-  # examples/: Go's gRPC and protobuf with their protoc plugins
-  golang-google-grpc-dev golang-google-protobuf-dev protoc-gen-go protoc-gen-go-grpc
+  # examples/: Go's gRPC and protobuf with their protoc plugins, jq for the curl example
+  golang-google-grpc-dev golang-google-protobuf-dev protoc-gen-go protoc-gen-go-grpc jq
   # grpc-go marshals through github.com/golang/protobuf: 1.5 knows the messages of protoc-gen-go
   # (APIv2); 1.3, which apt would pick otherwise, panics on them
   golang-github-golang-protobuf-1-5-dev
