@@ -24,7 +24,18 @@ packages=(
   clang-14 libclang-rt-14-dev
   # tests/deploy: Go (offline, GOPATH mode) renders the Helm chart
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
+  # examples/: Go's gRPC and protobuf with their protoc plugins, jq for the curl example
+  golang-google-grpc-dev golang-google-protobuf-dev protoc-gen-go protoc-gen-go-grpc jq
+  # grpc-go marshals through github.com/golang/protobuf: 1.5 knows the messages of protoc-gen-go
+  # (APIv2); 1.3, which apt would pick otherwise, panics on them
+  golang-github-golang-protobuf-1-5-dev
 )
+# examples/node needs Node.js 18 or newer with npm. A node and npm already on PATH (such as
+# NodeSource's nodejs, which bundles npm and conflicts with Debian's npm package) are used as
+# they are; otherwise Debian 12's nodejs (18) and npm (9) are installed.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
