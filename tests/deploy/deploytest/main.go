@@ -108,8 +108,11 @@ func main() {
 		var source podSource
 		source.register(fs)
 		binary := fs.String("daemon", "", "the kafka-sidecar binary")
+		var pending stringList
+		fs.Var(&pending, "pending-flag", "a flag (without --) to leave out when the daemon's "+
+			"--help does not list it yet (repeatable)")
 		fs.Parse(args)
-		err = runDaemonWithPodArgs(source, *binary)
+		err = runDaemonWithPodArgs(source, *binary, pending)
 	case "image-libs":
 		dockerfile := fs.String("dockerfile", "", "the Dockerfile whose last stage is the image")
 		var binaries stringList
