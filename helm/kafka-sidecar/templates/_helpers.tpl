@@ -18,7 +18,9 @@ values, so from a parent chart that depends on this one (values under the key "k
 
 "kafka-sidecar.volumes" renders the volumes the sidecar mounts (the TLS and tokens Secrets, the
 gRPC socket's emptyDir), or nothing; with a unix socket, also add
-"kafka-sidecar.socketVolumeMount" to the app container's `volumeMounts`.
+"kafka-sidecar.socketVolumeMount" to the app container's `volumeMounts`. The Secrets' files have
+mode 0440: give the pod `securityContext.fsGroup: 10001` (the sidecar's group) so that it can
+read them.
 */}}
 
 {{- define "kafka-sidecar.name" -}}

@@ -72,6 +72,7 @@ func checkPodFiles(pod sidecarPod, docs []map[string]interface{}, problems *fail
 		if secret == nil {
 			continue
 		}
+		checkSecretReadable(pod, str(volume["name"]), secret, fail)
 		key := strings.TrimPrefix(file, path.Clean(str(mount["mountPath"]))+"/")
 		if subPath := str(mount["subPath"]); subPath != "" {
 			key = subPath
@@ -89,6 +90,31 @@ func checkPodFiles(pod sidecarPod, docs []map[string]interface{}, problems *fail
 				fail("--%s: Secret %q has no key %q", name, str(secret["secretName"]), key)
 			}
 		}
+	}
+}
+
+// checkSecretReadable: a Secret volume's files belong to root, in the pod's fsGroup when it has
+// one, with the volume's defaultMode (0644 when unset). The sidecar runs as a non-root user, so
+// it can read them only through the "other" bits, or through the group bits when the fsGroup is
+// its group.
+func checkSecretReadable(pod sidecarPod, volume string, secret map[string]interface{},
+	fail func(string, ...interface{})) {
+	mode := 0o644
+	if m, ok := toInt(secret["defaultMode"]); ok {
+		mode = m
+	}
+	if mode&0o004 != 0 {
+		return
+	}
+	group, ok := toInt(mapAt(pod.sidecar, "securityContext")["runAsGroup"])
+	if !ok {
+		group, ok = toInt(mapAt(pod.spec, "securityContext")["runAsGroup"])
+	}
+	fsGroup, hasFSGroup := toInt(mapAt(pod.spec, "securityContext")["fsGroup"])
+	if mode&0o040 == 0 || !hasFSGroup || !ok || fsGroup != group {
+		fail("Secret volume %q has defaultMode %#o: the sidecar can read its files only with "+
+			"the group bits and the pod's fsGroup equal to its group (fsGroup %v, group %v)",
+			volume, mode, mapAt(pod.spec, "securityContext")["fsGroup"], group)
 	}
 }
 
