@@ -22,8 +22,10 @@ packages=(
   python3-lz4 python3-snappy python3-zstandard python3-xxhash
   # libFuzzer
   clang-14 libclang-rt-14-dev
-  # tests/deploy: Go (offline, GOPATH mode) renders the Helm chart
+  # tests/deploy: Go (offline, GOPATH mode) renders the Helm chart and validates its values
+  # against values.schema.json; yamllint lints the manifests
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
+  golang-github-xeipuuv-gojsonschema-dev yamllint
   # examples/: Go's gRPC and protobuf with their protoc plugins, jq for the curl example
   golang-google-grpc-dev golang-google-protobuf-dev protoc-gen-go protoc-gen-go-grpc jq
   # grpc-go marshals through github.com/golang/protobuf: 1.5 knows the messages of protoc-gen-go

@@ -1165,6 +1165,28 @@ std::vector<SettingNames> settingNames() {
   return out;
 }
 
+std::vector<SettingDoc> settingDocs() {
+  std::vector<SettingNames> names = settingNames();
+  std::vector<SettingDoc> out;
+  for (const GroupInfo& group : kGroups) {
+    for (const Setting& setting : settings()) {
+      if (setting.group != group.group) continue;
+      SettingDoc doc;
+      doc.names = std::move(names[out.size()]);
+      doc.usage = "--" + std::string(setting.name);
+      if (setting.kind == ValueKind::kRequired) doc.usage += "=" + std::string(setting.placeholder);
+      if (setting.kind == ValueKind::kOptional) {
+        doc.usage += "[=" + std::string(setting.placeholder) + "]";
+      }
+      doc.default_text = setting.default_text;
+      doc.help = std::string(setting.help);
+      doc.heading = std::string(group.heading);
+      out.push_back(std::move(doc));
+    }
+  }
+  return out;
+}
+
 std::string usageText() {
   std::string out =
       R"(Usage: kafka-sidecar (--bootstrap-servers=HOST:PORT[,...] | --embedded-broker[=N]) [flags]

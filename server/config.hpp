@@ -133,6 +133,18 @@ struct SettingNames {
 // In --help order.
 std::vector<SettingNames> settingNames();
 
+// One setting as the documentation shows it (docs/configuration.md is generated from these by
+// tools/config_docs, so that it says what --help says).
+struct SettingDoc {
+  SettingNames names;
+  std::string usage;         // "--linger-ms=N", "--embedded-broker[=N]", "--help"
+  std::string default_text;  // empty when there is no single default
+  std::string help;          // the --help text, unwrapped
+  std::string heading;       // the --help heading it is listed under
+};
+// In --help order.
+std::vector<SettingDoc> settingDocs();
+
 // The --help text.
 std::string usageText();
 // "kafka-sidecar X.Y.Z".

@@ -2,7 +2,9 @@ package main
 
 // image-libs: the container image cannot be built here (no Docker engine), so this checks the
 // part most likely to break silently: that the Dockerfile's runtime stage installs exactly the
-// Debian packages holding the shared libraries the binaries load. Each library `ldd` resolves
+// Debian packages holding the shared libraries the binaries load. It also checks the recipe's
+// shape: a build stage apart from the runtime stage, which runs as a numeric non-root user and
+// has a HEALTHCHECK. Each library `ldd` resolves
 // is mapped to its package with `dpkg -S` on this (Debian 12) machine, the same release as the
 // image. A library whose package the stage lacks fails the check, and so does a package that
 // provides none of the libraries.
@@ -14,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -21,13 +24,22 @@ func runImageLibs(dockerfile string, binaries, expectedProblems []string) error 
 	if dockerfile == "" || len(binaries) == 0 {
 		return fmt.Errorf("-dockerfile and at least one -binary are required")
 	}
-	packages, err := runtimePackages(dockerfile)
+	instructions, err := readInstructions(dockerfile)
+	if err != nil {
+		return err
+	}
+	runtime, stages := lastStage(instructions)
+	if stages == 0 {
+		return fmt.Errorf("%s has no FROM", dockerfile)
+	}
+	packages, err := runtimePackages(dockerfile, runtime)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("runtime stage packages: %s\n", strings.Join(sortedKeys(packages), " "))
 
 	var problems failures
+	checkRecipe(dockerfile, runtime, stages, &problems)
 	used := map[string]bool{}
 	for _, binary := range binaries {
 		libraries, err := sharedLibraries(binary)
@@ -70,8 +82,9 @@ func runImageLibs(dockerfile string, binaries, expectedProblems []string) error 
 	return problems.against(expectedProblems)
 }
 
-// runtimePackages returns the packages named by `apt-get install` in the last stage.
-func runtimePackages(dockerfile string) (map[string]bool, error) {
+// readInstructions returns the Dockerfile's instructions, continuation lines joined and
+// comments left out.
+func readInstructions(dockerfile string) ([]string, error) {
 	file, err := os.Open(dockerfile)
 	if err != nil {
 		return nil, err
@@ -95,21 +108,56 @@ func runtimePackages(dockerfile string) (map[string]bool, error) {
 		}
 		current.Reset()
 	}
-	if err := scanner.Err(); err != nil {
-		return nil, err
-	}
+	return instructions, scanner.Err()
+}
 
-	lastStage := -1
+// lastStage returns the instructions of the last stage (from its FROM) and how many stages
+// there are.
+func lastStage(instructions []string) ([]string, int) {
+	start, stages := -1, 0
 	for i, instruction := range instructions {
 		if strings.EqualFold(strings.Fields(instruction)[0], "FROM") {
-			lastStage = i
+			start = i
+			stages++
 		}
 	}
-	if lastStage < 0 {
-		return nil, fmt.Errorf("%s has no FROM", dockerfile)
+	if start < 0 {
+		return nil, 0
 	}
+	return instructions[start:], stages
+}
+
+// checkRecipe: a multi-stage build whose runtime stage runs as a numeric non-root user (so that
+// Kubernetes can check runAsNonRoot) and has a HEALTHCHECK.
+func checkRecipe(dockerfile string, runtime []string, stages int, problems *failures) {
+	if stages < 2 {
+		problems.add("%s has one stage: build in a stage of its own, so that the image holds "+
+			"no compiler or sources", dockerfile)
+	}
+	user, health := "", ""
+	for _, instruction := range runtime {
+		fields := strings.Fields(instruction)
+		switch strings.ToUpper(fields[0]) {
+		case "USER":
+			user = strings.Join(fields[1:], " ")
+		case "HEALTHCHECK":
+			health = strings.Join(fields[1:], " ")
+		}
+	}
+	uid, _, _ := strings.Cut(user, ":")
+	if n, err := strconv.Atoi(uid); err != nil || n == 0 {
+		problems.add("%s: the runtime stage's USER is %q; it needs a numeric UID other than 0",
+			dockerfile, user)
+	}
+	if health == "" || strings.EqualFold(health, "NONE") {
+		problems.add("%s: the runtime stage has no HEALTHCHECK", dockerfile)
+	}
+}
+
+// runtimePackages returns the packages named by `apt-get install` in the runtime stage.
+func runtimePackages(dockerfile string, runtime []string) (map[string]bool, error) {
 	packages := map[string]bool{}
-	for _, instruction := range instructions[lastStage:] {
+	for _, instruction := range runtime {
 		fields := strings.Fields(instruction)
 		if !strings.EqualFold(fields[0], "RUN") {
 			continue

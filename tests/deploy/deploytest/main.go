@@ -9,6 +9,8 @@
 //	run-daemon    start the daemon with the flags of the chart or manifest (daemon.go)
 //	image-libs    check that the Dockerfile's runtime stage installs every shared library the
 //	              binaries load (image.go)
+//	monitoring    check the Grafana dashboard and the alert rules, and the metric names their
+//	              expressions use (monitoring.go)
 //
 // Exit status: 0 when the check passes, 1 when it fails (the reasons go to stderr), 2 on a usage
 // error.
@@ -72,7 +74,7 @@ func (s *podSource) load() (string, error) {
 
 func usage() {
 	fmt.Fprint(os.Stderr, `usage: deploytest COMMAND [flags]   (deploytest COMMAND -h for flags)
-commands: render, check-pod, render-fails, run-daemon, image-libs
+commands: render, check-pod, render-fails, run-daemon, image-libs, monitoring
 `)
 	os.Exit(2)
 }
@@ -108,8 +110,11 @@ func main() {
 		var source podSource
 		source.register(fs)
 		binary := fs.String("daemon", "", "the kafka-sidecar binary")
+		var pending stringList
+		fs.Var(&pending, "pending-flag", "a flag (without --) to leave out when the daemon's "+
+			"--help does not list it yet (repeatable)")
 		fs.Parse(args)
-		err = runDaemonWithPodArgs(source, *binary)
+		err = runDaemonWithPodArgs(source, *binary, pending)
 	case "image-libs":
 		dockerfile := fs.String("dockerfile", "", "the Dockerfile whose last stage is the image")
 		var binaries stringList
@@ -118,6 +123,14 @@ func main() {
 		fs.Var(&problems, "expect-problem", expectProblemUsage)
 		fs.Parse(args)
 		err = runImageLibs(*dockerfile, binaries, problems)
+	case "monitoring":
+		dashboard := fs.String("dashboard", "", "the Grafana dashboard (JSON)")
+		rules := fs.String("rules", "", "the alert rules (a PrometheusRule or a rules file)")
+		metrics := fs.String("metrics", "", "the list of known metric names (metrics.txt)")
+		var problems stringList
+		fs.Var(&problems, "expect-problem", expectProblemUsage)
+		fs.Parse(args)
+		err = runMonitoring(*dashboard, *rules, *metrics, problems)
 	default:
 		usage()
 	}

@@ -17,10 +17,13 @@ package main
 //   - dependencies in Chart.yaml with a file:// repository, read from there (standing in for
 //     `helm dependency build`); their values are coalesced under their name as Helm does.
 //
+//   - values.schema.json: each chart's values (a dependency's after coalescing) are validated
+//     against its schema before anything renders, as Helm does (gojsonschema here, another
+//     JSON Schema library in Helm: the messages differ).
+//
 // Not supported (a chart using them fails here): tpl, lookup, fromYaml, toToml, .Capabilities,
 // .Files, charts/ directories, dependency aliases, conditions and tags, global values,
-// values.schema.json, -f values files, and the --set forms for list indexes (a[0]=x) and
-// --set-string.
+// -f values files, and the --set forms for list indexes (a[0]=x) and --set-string.
 
 import (
 	"fmt"
@@ -34,6 +37,7 @@ import (
 	"text/template"
 
 	"github.com/Masterminds/sprig"
+	"github.com/xeipuuv/gojsonschema"
 	"gopkg.in/yaml.v2"
 )
 
@@ -44,6 +48,7 @@ type chart struct {
 	templates    map[string]string // "<chart path>/templates/<file>" -> text
 	dependencies []*chart
 	basePath     string // what .Template.BasePath says: "<chart path>/templates"
+	schema       string // values.schema.json, or "" when the chart has none
 }
 
 type rendered struct {
@@ -76,6 +81,11 @@ func loadChartAt(dir, parentPath string) (*chart, error) {
 	}
 	c.basePath = parentPath + name + "/templates"
 	if c.values, err = readYAMLMap(filepath.Join(dir, "values.yaml")); err != nil {
+		return nil, err
+	}
+	if schema, err := os.ReadFile(filepath.Join(dir, "values.schema.json")); err == nil {
+		c.schema = string(schema)
+	} else if !os.IsNotExist(err) {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(dir, "charts")); err == nil {
@@ -156,13 +166,20 @@ type scopedTemplate struct {
 // scope gathers the templates of c and its dependencies, each with its chart's data. As in
 // Helm, a dependency's values are its values.yaml overlaid by the parent's values under the
 // dependency's name, and the parent sees the result there too.
-func (c *chart) scope(values, release map[string]interface{}, into map[string]scopedTemplate) {
+// Each chart's values are validated against its schema on the way.
+func (c *chart) scope(values, release map[string]interface{},
+	into map[string]scopedTemplate) error {
+	if err := c.validate(values); err != nil {
+		return err
+	}
 	for _, dep := range c.dependencies {
 		name := dep.metadata["Name"].(string)
 		parentView, _ := values[name].(map[string]interface{})
 		depValues := coalesce(dep.values, parentView)
 		values[name] = depValues
-		dep.scope(depValues, release, into)
+		if err := dep.scope(depValues, release, into); err != nil {
+			return err
+		}
 	}
 	for name, text := range c.templates {
 		into[name] = scopedTemplate{text, map[string]interface{}{
@@ -172,6 +189,28 @@ func (c *chart) scope(values, release map[string]interface{}, into map[string]sc
 			"Template": map[string]interface{}{"Name": name, "BasePath": c.basePath},
 		}}
 	}
+	return nil
+}
+
+// validate checks the chart's values against its values.schema.json, if it has one.
+func (c *chart) validate(values map[string]interface{}) error {
+	if c.schema == "" {
+		return nil
+	}
+	result, err := gojsonschema.Validate(gojsonschema.NewStringLoader(c.schema),
+		gojsonschema.NewGoLoader(values))
+	if err != nil {
+		return fmt.Errorf("%s/values.schema.json: %v", c.dir, err)
+	}
+	if result.Valid() {
+		return nil
+	}
+	var problems []string
+	for _, problem := range result.Errors() {
+		problems = append(problems, "- "+problem.String())
+	}
+	return fmt.Errorf("values don't meet the specifications of the schema(s) in the following "+
+		"chart(s):\n%s:\n%s", c.metadata["Name"], strings.Join(problems, "\n"))
 }
 
 func (c *chart) render(values, release map[string]interface{}) (*rendered, error) {
@@ -189,7 +228,9 @@ func (c *chart) render(values, release map[string]interface{}) (*rendered, error
 	root.Funcs(funcs)
 
 	templates := map[string]scopedTemplate{}
-	c.scope(values, release, templates)
+	if err := c.scope(values, release, templates); err != nil {
+		return nil, err
+	}
 	names := make([]string, 0, len(templates))
 	for name := range templates {
 		names = append(names, name)
