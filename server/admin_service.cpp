@@ -99,29 +99,70 @@ void fillTopicPartitions(const std::vector<TopicPartition>& partitions,
   }
 }
 
+// The first refusal of check(item) for the items, or OK.
+template <class Items, class Check>
+grpc::Status allOf(const Items& items, Check check) {
+  for (const auto& item : items) {
+    if (grpc::Status status = check(item); !status.ok()) return status;
+  }
+  return grpc::Status::OK;
+}
+
+// A check for the calls that only admin tokens may make.
+auto adminOnly(std::string_view call) {
+  return [call](const Caller& caller) { return caller.mayAdmin(call); };
+}
+
 }  // namespace
 
-grpc::ServerUnaryReactor* AdminService::DescribeCluster(grpc::CallbackServerContext* /*context*/,
+template <class Check>
+grpc::Status AdminService::allowed(const grpc::CallbackServerContext& context, Check check) const {
+  Caller caller;
+  grpc::Status status = authorizer_.authenticate(context, caller);
+  if (!status.ok() || caller.admin()) return status;
+  return check(caller);
+}
+
+grpc::ServerUnaryReactor* AdminService::DescribeCluster(grpc::CallbackServerContext* context,
                                                         const v1::DescribeClusterRequest* request,
                                                         v1::DescribeClusterResponse* response) {
+  if (grpc::Status refused = allowed(*context, adminOnly("Admin.DescribeCluster")); !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   return answerFromMetadata(clusters_, request->cluster(), response,
                             [](const MetadataSnapshot& metadata, v1::DescribeClusterResponse& out) {
                               fillDescribeCluster(metadata, out);
                             });
 }
 
-grpc::ServerUnaryReactor* AdminService::ListTopics(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* AdminService::ListTopics(grpc::CallbackServerContext* context,
                                                    const v1::ListTopicsRequest* request,
                                                    v1::ListTopicsResponse* response) {
+  if (grpc::Status refused = allowed(*context, adminOnly("Admin.ListTopics")); !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   return answerFromMetadata(clusters_, request->cluster(), response,
                             [](const MetadataSnapshot& metadata, v1::ListTopicsResponse& out) {
                               fillListTopics(metadata, out);
                             });
 }
 
-grpc::ServerUnaryReactor* AdminService::DescribeOffsets(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* AdminService::DescribeOffsets(grpc::CallbackServerContext* context,
                                                         const v1::DescribeOffsetsRequest* request,
                                                         v1::DescribeOffsetsResponse* response) {
+  if (grpc::Status refused = allowed(*context,
+                                     [request](const Caller& caller) {
+                                       grpc::Status status = allOf(
+                                           request->topics(), [&caller](const std::string& topic) {
+                                             return caller.mayDescribe(topic);
+                                           });
+                                       if (status.ok() && !request->group().empty())
+                                         status = caller.mayUseGroup(request->group());
+                                       return status;
+                                     });
+      !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   consumer::OffsetsQuery query;
   query.topics.assign(request->topics().begin(), request->topics().end());
   query.group = request->group();
@@ -134,6 +175,9 @@ grpc::ServerUnaryReactor* AdminService::DescribeOffsets(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AdminService::CreateTopics(grpc::CallbackServerContext* context,
                                                      const v1::CreateTopicsRequest* request,
                                                      v1::CreateTopicsResponse* response) {
+  if (grpc::Status refused = allowed(*context, adminOnly("Admin.CreateTopics")); !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   admin::CreateTopicsQuery query;
   if (auto refused = toQuery(*request, query)) return finishedWith(std::move(*refused));
   query.timeout = budgetOf(*context);
@@ -145,6 +189,9 @@ grpc::ServerUnaryReactor* AdminService::CreateTopics(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AdminService::DeleteTopics(grpc::CallbackServerContext* context,
                                                      const v1::DeleteTopicsRequest* request,
                                                      v1::DeleteTopicsResponse* response) {
+  if (grpc::Status refused = allowed(*context, adminOnly("Admin.DeleteTopics")); !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   admin::DeleteTopicsQuery query;
   query.topics.assign(request->topics().begin(), request->topics().end());
   query.timeout = budgetOf(*context);
@@ -156,6 +203,16 @@ grpc::ServerUnaryReactor* AdminService::DeleteTopics(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AdminService::DescribeTopicConfigs(
     grpc::CallbackServerContext* context, const v1::DescribeTopicConfigsRequest* request,
     v1::DescribeTopicConfigsResponse* response) {
+  if (grpc::Status refused = allowed(*context,
+                                     [request](const Caller& caller) {
+                                       return allOf(request->topics(),
+                                                    [&caller](const std::string& topic) {
+                                                      return caller.mayDescribe(topic);
+                                                    });
+                                     });
+      !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   admin::TopicConfigsQuery query;
   query.topics.assign(request->topics().begin(), request->topics().end());
   query.keys.assign(request->keys().begin(), request->keys().end());
@@ -168,6 +225,9 @@ grpc::ServerUnaryReactor* AdminService::DescribeTopicConfigs(
 grpc::ServerUnaryReactor* AdminService::ListGroups(grpc::CallbackServerContext* context,
                                                    const v1::ListGroupsRequest* request,
                                                    v1::ListGroupsResponse* response) {
+  if (grpc::Status refused = allowed(*context, adminOnly("Admin.ListGroups")); !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   return answerFromOperation<admin::GroupListing>(clusters_, request->cluster(), response,
                                                   fillListGroups, admin::listGroups, executor_,
                                                   budgetOf(*context));
@@ -176,6 +236,12 @@ grpc::ServerUnaryReactor* AdminService::ListGroups(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* AdminService::DescribeGroup(grpc::CallbackServerContext* context,
                                                       const v1::DescribeGroupRequest* request,
                                                       v1::DescribeGroupResponse* response) {
+  if (grpc::Status refused =
+          allowed(*context,
+                  [request](const Caller& caller) { return caller.mayUseGroup(request->group()); });
+      !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   return answerFromOperation<admin::GroupDescription>(
       clusters_, request->cluster(), response, fillDescribeGroup, admin::describeGroup, executor_,
       request->group(), budgetOf(*context));
@@ -184,6 +250,18 @@ grpc::ServerUnaryReactor* AdminService::DescribeGroup(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* AdminService::ResetGroupOffsets(
     grpc::CallbackServerContext* context, const v1::ResetGroupOffsetsRequest* request,
     v1::ResetGroupOffsetsResponse* response) {
+  if (grpc::Status refused = allowed(*context,
+                                     [request](const Caller& caller) {
+                                       grpc::Status status = caller.mayUseGroup(request->group());
+                                       if (!status.ok()) return status;
+                                       return allOf(request->topics(),
+                                                    [&caller](const v1::TopicSelection& selection) {
+                                                      return caller.mayConsume(selection.topic());
+                                                    });
+                                     });
+      !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   admin::OffsetResetQuery query;
   if (auto refused = toQuery(*request, query)) return finishedWith(std::move(*refused));
   query.timeout = budgetOf(*context);

@@ -123,7 +123,8 @@ Daemon::Daemon(DaemonConfig config, Signals signals)
       signals_mode_(signals),
       control_strand_(asio::make_strand(io_.get_executor())),
       signals_(control_strand_),
-      readiness_timer_(control_strand_) {}
+      readiness_timer_(control_strand_),
+      authorizer_(config_.auth_tokens) {}
 
 Daemon::~Daemon() {
   requestStop();
@@ -211,9 +212,17 @@ void Daemon::awaitSignal() {
 }
 
 void Daemon::startGrpc() {
-  admin_ = std::make_unique<AdminService>(io_.get_executor(), *clusters_);
-  producer_service_ = std::make_unique<ProducerService>(*clusters_, *producers_, metrics_);
-  consumer_service_ = std::make_unique<ConsumerService>(*consumer_sessions_);
+  admin_ = std::make_unique<AdminService>(io_.get_executor(), *clusters_, authorizer_);
+  producer_service_ =
+      std::make_unique<ProducerService>(*clusters_, *producers_, metrics_, authorizer_);
+  consumer_service_ = std::make_unique<ConsumerService>(*consumer_sessions_, authorizer_);
+  if (authorizer_.enabled()) {
+    std::string names;
+    for (const TokenGrant& token : config_.auth_tokens) names += " '" + token.name + "'";
+    KS_LOG(kInfo, "daemon",
+           "bearer tokens required: " << config_.auth_tokens.size() << " from "
+                                      << config_.auth_tokens_file << ":" << names);
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "client_core/cluster/cluster.hpp"
+#include "server/auth.hpp"
 #include "server/config.hpp"
 #include "server/metrics.hpp"
 
@@ -146,6 +147,8 @@ class Daemon {
 
   // Before everything that counts into it, so that it outlives them.
   Metrics metrics_;
+  // The bearer tokens of config_ (none: every call is allowed); the services check with it.
+  const Authorizer authorizer_;
   std::unique_ptr<mock::MockCluster> embedded_;
   std::unique_ptr<ClusterRegistry> clusters_;
   std::unique_ptr<ProducerPool> producers_;

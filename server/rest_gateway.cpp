@@ -6,6 +6,7 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/byte_buffer.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <set>
@@ -393,6 +394,17 @@ void RestGateway::handle(HttpRequest request, HttpServer::Responder respond) {
   call->reply.reset(prototype(method.output_type())->New());
   grpc::Slice slice(message->SerializeAsString());
   call->request = grpc::ByteBuffer(&slice, 1);
+  // The services check the bearer token, if any, as they do for gRPC clients. gRPC takes only
+  // printable ASCII in metadata values.
+  if (!request.authorization.empty()) {
+    const bool printable = std::all_of(request.authorization.begin(), request.authorization.end(),
+                                       [](char c) { return c >= ' ' && c < 0x7f; });
+    if (!printable) {
+      return call->respond(jsonError(401, grpc::StatusCode::UNAUTHENTICATED,
+                                     "the Authorization header is not printable ASCII"));
+    }
+    call->context.AddMetadata("authorization", request.authorization);
+  }
   const std::string rpc = "/" + method.service()->full_name() + "/" + method.name();
   stub_.UnaryCall(&call->context, rpc, grpc::StubOptions(), &call->request, &call->response,
                   [call](grpc::Status status) {

@@ -14,6 +14,9 @@
 // its UTF-8 bytes, and bytes received are read as UTF-8 with ill-formed sequences replaced by
 // U+FFFD (use base64 for binary data).
 //
+// The HTTP Authorization header goes along as the call's `authorization` metadata, so bearer
+// tokens work as for gRPC: UNAUTHENTICATED becomes 401 and PERMISSION_DENIED 403.
+//
 // Owned by the Daemon, which must keep the channel's server up while the gateway is used.
 // handle() may be called from any thread and answers from a gRPC thread (or at once).
 #pragma once
