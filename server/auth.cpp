@@ -77,10 +77,17 @@ const std::string& Caller::name() const {
 // ---------------------------------------------------------------------------------------------
 // Authorizer
 
-Authorizer::Authorizer(std::vector<TokenGrant> tokens) {
+Authorizer::Authorizer(std::vector<TokenGrant> tokens) : enabled_(!tokens.empty()) {
+  replace(std::move(tokens));
+}
+
+void Authorizer::replace(std::vector<TokenGrant> tokens) {
+  auto replacement = std::make_shared<Tokens>();
   for (TokenGrant& grant : tokens) {
-    tokens_.push_back(std::make_shared<const TokenGrant>(std::move(grant)));
+    replacement->push_back(std::make_shared<const TokenGrant>(std::move(grant)));
   }
+  std::lock_guard lock(mutex_);
+  tokens_ = std::move(replacement);
 }
 
 grpc::Status Authorizer::authenticateValues(const std::vector<std::string_view>& values,
@@ -106,8 +113,13 @@ grpc::Status Authorizer::authenticateValues(const std::vector<std::string_view>&
   // Every token is compared, and in constant time: how long this takes says nothing of which
   // bytes of a guess were right.
   const TokenDigest digest = sha256Of(token);
+  std::shared_ptr<const Tokens> tokens;
+  {
+    std::lock_guard lock(mutex_);
+    tokens = tokens_;
+  }
   std::shared_ptr<const TokenGrant> found;
-  for (const auto& grant : tokens_) {
+  for (const auto& grant : *tokens) {
     if (CRYPTO_memcmp(grant->digest.data(), digest.data(), digest.size()) == 0) found = grant;
   }
   if (!found) return unauthenticated("the bearer token is not one of the sidecar's tokens");

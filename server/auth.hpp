@@ -4,13 +4,15 @@
 // <token>` metadata, and whatever its token is not granted is refused: UNAUTHENTICATED for a
 // missing or unknown token, PERMISSION_DENIED naming the token, the right and the topic or group.
 //
-// Owned by the Daemon; the services keep a reference. Immutable after construction: any thread.
+// Owned by the Daemon; the services keep a reference. Any thread; a reload of the tokens file
+// (TokenFileWatcher) replaces the tokens as a whole.
 #pragma once
 
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,8 +53,14 @@ class Authorizer {
   // No tokens: every call is allowed.
   Authorizer() = default;
   explicit Authorizer(std::vector<TokenGrant> tokens);
+  Authorizer(const Authorizer&) = delete;
+  Authorizer& operator=(const Authorizer&) = delete;
 
-  bool enabled() const { return !tokens_.empty(); }
+  // Whether tokens are required: fixed at construction.
+  bool enabled() const { return enabled_; }
+  // Puts `tokens` (not empty) in the place of the tokens in use, for the calls that start from
+  // now on (a reloaded file). Callers already authenticated keep the grant they got.
+  void replace(std::vector<TokenGrant> tokens);
 
   // The caller of a call whose `authorization` metadata holds `values` (none, one, or more);
   // UNAUTHENTICATED saying what is wrong when tokens are configured and none of them is given.
@@ -61,7 +69,11 @@ class Authorizer {
   grpc::Status authenticate(const grpc::ServerContextBase& context, Caller& out) const;
 
  private:
-  std::vector<std::shared_ptr<const TokenGrant>> tokens_;
+  using Tokens = std::vector<std::shared_ptr<const TokenGrant>>;
+
+  bool enabled_ = false;
+  mutable std::mutex mutex_;  // guards tokens_, which is replaced whole, never changed
+  std::shared_ptr<const Tokens> tokens_;
 };
 
 }  // namespace kafka::sidecar

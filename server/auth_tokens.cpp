@@ -237,16 +237,23 @@ std::string parseTokenFile(std::string_view text, const std::string& file,
   return TokenFileParser(file, out).parse(text);
 }
 
-std::string loadTokenFile(const std::string& path, std::vector<TokenGrant>& out) {
+std::string readTokenFile(const std::string& path, std::string& text) {
   const std::string cannot_read = "cannot read the tokens file '" + path + "'";
   std::error_code ignored;
   if (std::filesystem::is_directory(path, ignored)) return cannot_read + ": it is a directory";
   std::ifstream in(path, std::ios::binary);
   if (!in) return cannot_read + ": " + std::strerror(errno);
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::ostringstream contents;
+  contents << in.rdbuf();
   if (in.bad()) return cannot_read + ": " + std::strerror(errno);
-  return parseTokenFile(text.str(), path, out);
+  text = contents.str();
+  return {};
+}
+
+std::string loadTokenFile(const std::string& path, std::vector<TokenGrant>& out) {
+  std::string text;
+  if (std::string error = readTokenFile(path, text); !error.empty()) return error;
+  return parseTokenFile(text, path, out);
 }
 
 }  // namespace kafka::sidecar

@@ -51,6 +51,8 @@ TokenDigest sha256Of(std::string_view text);
 // 'a*b': '*' may only end a pattern"), never a token.
 std::string parseTokenFile(std::string_view text, const std::string& file,
                            std::vector<TokenGrant>& out);
+// Reads the file at `path` into `text`; returns "" or what is wrong.
+std::string readTokenFile(const std::string& path, std::string& text);
 // Reads and parses the file at `path`.
 std::string loadTokenFile(const std::string& path, std::vector<TokenGrant>& out);
 

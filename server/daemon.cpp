@@ -20,6 +20,7 @@
 
 #include "client_core/common/log.hpp"
 #include "server/admin_service.hpp"
+#include "server/auth_reload.hpp"
 #include "server/consumer_service.hpp"
 #include "server/consumer_sessions.hpp"
 #include "server/http_server.hpp"
@@ -181,6 +182,15 @@ void Daemon::start() {
                                                             config_.consumer, metrics_);
     startGrpc();
     startHttp();
+    if (authorizer_.enabled() && !config_.auth_tokens_file.empty()) {
+      std::string names;
+      for (const TokenGrant& token : config_.auth_tokens) names += " '" + token.name + "'";
+      KS_LOG(kInfo, "daemon",
+             "bearer tokens required, from " << config_.auth_tokens_file << ":" << names);
+      token_watcher_ = std::make_unique<TokenFileWatcher>(io_.get_executor(),
+                                                          config_.auth_tokens_file, authorizer_);
+      token_watcher_->start();
+    }
 
     asio::co_spawn(control_strand_, publishReadiness(), asio::detached);
   } catch (...) {
@@ -216,13 +226,6 @@ void Daemon::startGrpc() {
   producer_service_ =
       std::make_unique<ProducerService>(*clusters_, *producers_, metrics_, authorizer_);
   consumer_service_ = std::make_unique<ConsumerService>(*consumer_sessions_, authorizer_);
-  if (authorizer_.enabled()) {
-    std::string names;
-    for (const TokenGrant& token : config_.auth_tokens) names += " '" + token.name + "'";
-    KS_LOG(kInfo, "daemon",
-           "bearer tokens required: " << config_.auth_tokens.size() << " from "
-                                      << config_.auth_tokens_file << ":" << names);
-  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -375,6 +378,7 @@ void Daemon::shutdown() {
   // about to publish) can undo it.
   if (grpc_server_) grpc_server_->GetHealthCheckService()->Shutdown();
   asio::post(control_strand_, [this] { readiness_timer_.cancel(); });
+  if (token_watcher_) token_watcher_->stop();
   // New produce calls are refused from here on, and open produce streams end once the acks of
   // what they sent are written. The producers send what they hold at once, and fail what is left
   // before the calls' share is over, so that in-flight produce calls are answered for every

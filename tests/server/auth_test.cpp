@@ -11,17 +11,21 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "kafka/sidecar/v1/admin.grpc.pb.h"
 #include "kafka/sidecar/v1/consumer.grpc.pb.h"
 #include "kafka/sidecar/v1/producer.grpc.pb.h"
+#include "server/auth_reload.hpp"
 #include "server/config.hpp"
 #include "server/daemon.hpp"
 #include "tests/server/test_support.hpp"
@@ -85,6 +89,7 @@ class TempFile {
   TempFile& operator=(const TempFile&) = delete;
 
   const std::string& path() const { return path_; }
+  void rewrite(const std::string& text) const { std::ofstream(path_) << text; }
 
  private:
   std::string path_;
@@ -314,6 +319,44 @@ TEST(AuthorizerTest, GrantsWhatTheFileSaysAndNamesWhatItRefuses) {
   EXPECT_TRUE(ops.admin());
   EXPECT_TRUE(ops.mayAdmin("Admin.DeleteTopics").ok());
   expectDenied(ops.mayProduce("orders"), "token 'ops' may not produce to topic 'orders'");
+}
+
+TEST(TokenFileWatcherTest, ReloadsAChangedFileAndKeepsTheTokensOnAnUnusableOne) {
+  TempFile file(tokensYaml());
+  Authorizer authorizer(parsed(tokensYaml()));
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread thread([&io] { io.run(); });
+  TokenFileWatcher watcher(io.get_executor(), file.path(), authorizer, 20ms);
+  watcher.start();
+  auto authenticates = [&](std::string_view token, std::string_view name) {
+    Caller caller;
+    const std::string header = "Bearer " + std::string(token);
+    return authorizer.authenticateValues({header}, caller).ok() && caller.name() == name;
+  };
+  EXPECT_TRUE(authenticates(kOrdersToken, "orders-service"));
+
+  const std::string rotated = "rotated-0123456789abcdef";
+  file.rewrite("tokens:\n  - name: orders-service\n    token: " + rotated +
+               "\n    produce: [orders]\n");
+  EXPECT_TRUE(testing::waitUntil([&] { return authenticates(rotated, "orders-service"); }));
+  EXPECT_FALSE(authenticates(kOrdersToken, "orders-service"));
+  EXPECT_FALSE(authenticates(kAdminToken, "ops"));
+
+  // A file that does not parse changes nothing; a missing one neither.
+  file.rewrite("tokens: [");
+  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(authenticates(rotated, "orders-service"));
+  std::filesystem::remove(file.path());
+  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(authenticates(rotated, "orders-service"));
+  file.rewrite(tokensYaml());
+  EXPECT_TRUE(testing::waitUntil([&] { return authenticates(kAdminToken, "ops"); }));
+  EXPECT_TRUE(authorizer.enabled());
+
+  watcher.stop();
+  work.reset();
+  thread.join();  // ends only once the watcher's wait was cancelled
 }
 
 // ---------------------------------------------------------------------------------------------
