@@ -108,25 +108,46 @@ grpc::Status allOf(const Items& items, Check check) {
   return grpc::Status::OK;
 }
 
-// A check for the calls that only admin tokens may make.
-auto adminOnly(std::string_view call) {
-  return [call](const Caller& caller) { return caller.mayAdmin(call); };
+// What the Admin calls need of a token that is not an admin (see admin_service.hpp).
+
+grpc::Status mayCall(const Caller& caller, std::string_view call) {
+  return caller.mayAdmin(call);
+}
+
+grpc::Status mayDescribeTopics(const Caller& caller,
+                               const google::protobuf::RepeatedPtrField<std::string>& topics) {
+  return allOf(topics, [&caller](const std::string& topic) { return caller.mayDescribe(topic); });
+}
+
+grpc::Status mayDescribeOffsets(const Caller& caller, const v1::DescribeOffsetsRequest& request) {
+  grpc::Status status = mayDescribeTopics(caller, request.topics());
+  if (status.ok() && !request.group().empty()) status = caller.mayUseGroup(request.group());
+  return status;
+}
+
+grpc::Status mayResetOffsets(const Caller& caller, const v1::ResetGroupOffsetsRequest& request) {
+  grpc::Status status = caller.mayUseGroup(request.group());
+  if (!status.ok()) return status;
+  return allOf(request.topics(), [&caller](const v1::TopicSelection& selection) {
+    return caller.mayConsume(selection.topic());
+  });
 }
 
 }  // namespace
 
-template <class Check>
-grpc::Status AdminService::allowed(const grpc::CallbackServerContext& context, Check check) const {
+template <class Check, class Arg>
+grpc::Status AdminService::allowed(const grpc::CallbackServerContext& context, Check check,
+                                   const Arg& arg) const {
   Caller caller;
   grpc::Status status = authorizer_.authenticate(context, caller);
   if (!status.ok() || caller.admin()) return status;
-  return check(caller);
+  return std::invoke(check, caller, arg);
 }
 
 grpc::ServerUnaryReactor* AdminService::DescribeCluster(grpc::CallbackServerContext* context,
                                                         const v1::DescribeClusterRequest* request,
                                                         v1::DescribeClusterResponse* response) {
-  if (grpc::Status refused = allowed(*context, adminOnly("Admin.DescribeCluster")); !refused.ok()) {
+  if (grpc::Status refused = allowed(*context, mayCall, "Admin.DescribeCluster"); !refused.ok()) {
     return finishedWith(std::move(refused));
   }
   return answerFromMetadata(clusters_, request->cluster(), response,
@@ -138,7 +159,7 @@ grpc::ServerUnaryReactor* AdminService::DescribeCluster(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AdminService::ListTopics(grpc::CallbackServerContext* context,
                                                    const v1::ListTopicsRequest* request,
                                                    v1::ListTopicsResponse* response) {
-  if (grpc::Status refused = allowed(*context, adminOnly("Admin.ListTopics")); !refused.ok()) {
+  if (grpc::Status refused = allowed(*context, mayCall, "Admin.ListTopics"); !refused.ok()) {
     return finishedWith(std::move(refused));
   }
   return answerFromMetadata(clusters_, request->cluster(), response,
@@ -150,17 +171,7 @@ grpc::ServerUnaryReactor* AdminService::ListTopics(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* AdminService::DescribeOffsets(grpc::CallbackServerContext* context,
                                                         const v1::DescribeOffsetsRequest* request,
                                                         v1::DescribeOffsetsResponse* response) {
-  if (grpc::Status refused = allowed(*context,
-                                     [request](const Caller& caller) {
-                                       grpc::Status status = allOf(
-                                           request->topics(), [&caller](const std::string& topic) {
-                                             return caller.mayDescribe(topic);
-                                           });
-                                       if (status.ok() && !request->group().empty())
-                                         status = caller.mayUseGroup(request->group());
-                                       return status;
-                                     });
-      !refused.ok()) {
+  if (grpc::Status refused = allowed(*context, mayDescribeOffsets, *request); !refused.ok()) {
     return finishedWith(std::move(refused));
   }
   consumer::OffsetsQuery query;
@@ -175,7 +186,7 @@ grpc::ServerUnaryReactor* AdminService::DescribeOffsets(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AdminService::CreateTopics(grpc::CallbackServerContext* context,
                                                      const v1::CreateTopicsRequest* request,
                                                      v1::CreateTopicsResponse* response) {
-  if (grpc::Status refused = allowed(*context, adminOnly("Admin.CreateTopics")); !refused.ok()) {
+  if (grpc::Status refused = allowed(*context, mayCall, "Admin.CreateTopics"); !refused.ok()) {
     return finishedWith(std::move(refused));
   }
   admin::CreateTopicsQuery query;
@@ -189,7 +200,7 @@ grpc::ServerUnaryReactor* AdminService::CreateTopics(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AdminService::DeleteTopics(grpc::CallbackServerContext* context,
                                                      const v1::DeleteTopicsRequest* request,
                                                      v1::DeleteTopicsResponse* response) {
-  if (grpc::Status refused = allowed(*context, adminOnly("Admin.DeleteTopics")); !refused.ok()) {
+  if (grpc::Status refused = allowed(*context, mayCall, "Admin.DeleteTopics"); !refused.ok()) {
     return finishedWith(std::move(refused));
   }
   admin::DeleteTopicsQuery query;
@@ -203,13 +214,7 @@ grpc::ServerUnaryReactor* AdminService::DeleteTopics(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AdminService::DescribeTopicConfigs(
     grpc::CallbackServerContext* context, const v1::DescribeTopicConfigsRequest* request,
     v1::DescribeTopicConfigsResponse* response) {
-  if (grpc::Status refused = allowed(*context,
-                                     [request](const Caller& caller) {
-                                       return allOf(request->topics(),
-                                                    [&caller](const std::string& topic) {
-                                                      return caller.mayDescribe(topic);
-                                                    });
-                                     });
+  if (grpc::Status refused = allowed(*context, mayDescribeTopics, request->topics());
       !refused.ok()) {
     return finishedWith(std::move(refused));
   }
@@ -225,7 +230,7 @@ grpc::ServerUnaryReactor* AdminService::DescribeTopicConfigs(
 grpc::ServerUnaryReactor* AdminService::ListGroups(grpc::CallbackServerContext* context,
                                                    const v1::ListGroupsRequest* request,
                                                    v1::ListGroupsResponse* response) {
-  if (grpc::Status refused = allowed(*context, adminOnly("Admin.ListGroups")); !refused.ok()) {
+  if (grpc::Status refused = allowed(*context, mayCall, "Admin.ListGroups"); !refused.ok()) {
     return finishedWith(std::move(refused));
   }
   return answerFromOperation<admin::GroupListing>(clusters_, request->cluster(), response,
@@ -236,9 +241,7 @@ grpc::ServerUnaryReactor* AdminService::ListGroups(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* AdminService::DescribeGroup(grpc::CallbackServerContext* context,
                                                       const v1::DescribeGroupRequest* request,
                                                       v1::DescribeGroupResponse* response) {
-  if (grpc::Status refused =
-          allowed(*context,
-                  [request](const Caller& caller) { return caller.mayUseGroup(request->group()); });
+  if (grpc::Status refused = allowed(*context, &Caller::mayUseGroup, request->group());
       !refused.ok()) {
     return finishedWith(std::move(refused));
   }
@@ -250,16 +253,7 @@ grpc::ServerUnaryReactor* AdminService::DescribeGroup(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* AdminService::ResetGroupOffsets(
     grpc::CallbackServerContext* context, const v1::ResetGroupOffsetsRequest* request,
     v1::ResetGroupOffsetsResponse* response) {
-  if (grpc::Status refused = allowed(*context,
-                                     [request](const Caller& caller) {
-                                       grpc::Status status = caller.mayUseGroup(request->group());
-                                       if (!status.ok()) return status;
-                                       return allOf(request->topics(),
-                                                    [&caller](const v1::TopicSelection& selection) {
-                                                      return caller.mayConsume(selection.topic());
-                                                    });
-                                     });
-      !refused.ok()) {
+  if (grpc::Status refused = allowed(*context, mayResetOffsets, *request); !refused.ok()) {
     return finishedWith(std::move(refused));
   }
   admin::OffsetResetQuery query;

@@ -73,9 +73,11 @@ class AdminService final : public v1::Admin::CallbackService {
                                               v1::ResetGroupOffsetsResponse* response) override;
 
  private:
-  // OK when the call's token may make it: `check(caller)` says, unless the token is an admin.
-  template <class Check>
-  grpc::Status allowed(const grpc::CallbackServerContext& context, Check check) const;
+  // OK when the call's token may make it: an admin token may, another if check(caller, arg)
+  // says so; else UNAUTHENTICATED or PERMISSION_DENIED.
+  template <class Check, class Arg>
+  grpc::Status allowed(const grpc::CallbackServerContext& context, Check check,
+                       const Arg& arg) const;
 
   boost::asio::any_io_executor executor_;
   const ClusterRegistry& clusters_;
