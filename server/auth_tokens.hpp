@@ -6,7 +6,7 @@
 //       produce: [orders, "orders.*"] # topic names, or prefixes ending in '*' ("*": all)
 //       consume: [orders]
 //       groups: [orders-workers]      # consumer group ids, or prefixes ending in '*'
-//       admin: false                  # the Admin calls (see server/auth.hpp)
+//       admin: false                  # every Admin call (see server/admin_service.hpp)
 //
 // Only the tokens' SHA-256 digests are kept. Plain data and free functions: any thread.
 #pragma once
@@ -14,6 +14,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace kafka::sidecar {
