@@ -99,29 +99,81 @@ void fillTopicPartitions(const std::vector<TopicPartition>& partitions,
   }
 }
 
+// The first refusal of check(item) for the items, or OK.
+template <class Items, class Check>
+grpc::Status allOf(const Items& items, Check check) {
+  for (const auto& item : items) {
+    if (grpc::Status status = check(item); !status.ok()) return status;
+  }
+  return grpc::Status::OK;
+}
+
+// What the Admin calls need of a token that is not an admin (see admin_service.hpp).
+
+grpc::Status mayCall(const Caller& caller, std::string_view call) {
+  return caller.mayAdmin(call);
+}
+
+grpc::Status mayDescribeTopics(const Caller& caller,
+                               const google::protobuf::RepeatedPtrField<std::string>& topics) {
+  return allOf(topics, [&caller](const std::string& topic) { return caller.mayDescribe(topic); });
+}
+
+grpc::Status mayDescribeOffsets(const Caller& caller, const v1::DescribeOffsetsRequest& request) {
+  grpc::Status status = mayDescribeTopics(caller, request.topics());
+  if (status.ok() && !request.group().empty()) status = caller.mayUseGroup(request.group());
+  return status;
+}
+
+grpc::Status mayResetOffsets(const Caller& caller, const v1::ResetGroupOffsetsRequest& request) {
+  grpc::Status status = caller.mayUseGroup(request.group());
+  if (!status.ok()) return status;
+  return allOf(request.topics(), [&caller](const v1::TopicSelection& selection) {
+    return caller.mayConsume(selection.topic());
+  });
+}
+
 }  // namespace
 
-grpc::ServerUnaryReactor* AdminService::DescribeCluster(grpc::CallbackServerContext* /*context*/,
+template <class Check, class Arg>
+grpc::Status AdminService::allowed(const grpc::CallbackServerContext& context, Check check,
+                                   const Arg& arg) const {
+  Caller caller;
+  grpc::Status status = authorizer_.authenticate(context, caller);
+  if (!status.ok() || caller.admin()) return status;
+  return std::invoke(check, caller, arg);
+}
+
+grpc::ServerUnaryReactor* AdminService::DescribeCluster(grpc::CallbackServerContext* context,
                                                         const v1::DescribeClusterRequest* request,
                                                         v1::DescribeClusterResponse* response) {
+  if (grpc::Status refused = allowed(*context, mayCall, "Admin.DescribeCluster"); !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   return answerFromMetadata(clusters_, request->cluster(), response,
                             [](const MetadataSnapshot& metadata, v1::DescribeClusterResponse& out) {
                               fillDescribeCluster(metadata, out);
                             });
 }
 
-grpc::ServerUnaryReactor* AdminService::ListTopics(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* AdminService::ListTopics(grpc::CallbackServerContext* context,
                                                    const v1::ListTopicsRequest* request,
                                                    v1::ListTopicsResponse* response) {
+  if (grpc::Status refused = allowed(*context, mayCall, "Admin.ListTopics"); !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   return answerFromMetadata(clusters_, request->cluster(), response,
                             [](const MetadataSnapshot& metadata, v1::ListTopicsResponse& out) {
                               fillListTopics(metadata, out);
                             });
 }
 
-grpc::ServerUnaryReactor* AdminService::DescribeOffsets(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* AdminService::DescribeOffsets(grpc::CallbackServerContext* context,
                                                         const v1::DescribeOffsetsRequest* request,
                                                         v1::DescribeOffsetsResponse* response) {
+  if (grpc::Status refused = allowed(*context, mayDescribeOffsets, *request); !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   consumer::OffsetsQuery query;
   query.topics.assign(request->topics().begin(), request->topics().end());
   query.group = request->group();
@@ -134,6 +186,9 @@ grpc::ServerUnaryReactor* AdminService::DescribeOffsets(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AdminService::CreateTopics(grpc::CallbackServerContext* context,
                                                      const v1::CreateTopicsRequest* request,
                                                      v1::CreateTopicsResponse* response) {
+  if (grpc::Status refused = allowed(*context, mayCall, "Admin.CreateTopics"); !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   admin::CreateTopicsQuery query;
   if (auto refused = toQuery(*request, query)) return finishedWith(std::move(*refused));
   query.timeout = budgetOf(*context);
@@ -145,6 +200,9 @@ grpc::ServerUnaryReactor* AdminService::CreateTopics(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AdminService::DeleteTopics(grpc::CallbackServerContext* context,
                                                      const v1::DeleteTopicsRequest* request,
                                                      v1::DeleteTopicsResponse* response) {
+  if (grpc::Status refused = allowed(*context, mayCall, "Admin.DeleteTopics"); !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   admin::DeleteTopicsQuery query;
   query.topics.assign(request->topics().begin(), request->topics().end());
   query.timeout = budgetOf(*context);
@@ -156,6 +214,10 @@ grpc::ServerUnaryReactor* AdminService::DeleteTopics(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AdminService::DescribeTopicConfigs(
     grpc::CallbackServerContext* context, const v1::DescribeTopicConfigsRequest* request,
     v1::DescribeTopicConfigsResponse* response) {
+  if (grpc::Status refused = allowed(*context, mayDescribeTopics, request->topics());
+      !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   admin::TopicConfigsQuery query;
   query.topics.assign(request->topics().begin(), request->topics().end());
   query.keys.assign(request->keys().begin(), request->keys().end());
@@ -168,6 +230,9 @@ grpc::ServerUnaryReactor* AdminService::DescribeTopicConfigs(
 grpc::ServerUnaryReactor* AdminService::ListGroups(grpc::CallbackServerContext* context,
                                                    const v1::ListGroupsRequest* request,
                                                    v1::ListGroupsResponse* response) {
+  if (grpc::Status refused = allowed(*context, mayCall, "Admin.ListGroups"); !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   return answerFromOperation<admin::GroupListing>(clusters_, request->cluster(), response,
                                                   fillListGroups, admin::listGroups, executor_,
                                                   budgetOf(*context));
@@ -176,6 +241,10 @@ grpc::ServerUnaryReactor* AdminService::ListGroups(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* AdminService::DescribeGroup(grpc::CallbackServerContext* context,
                                                       const v1::DescribeGroupRequest* request,
                                                       v1::DescribeGroupResponse* response) {
+  if (grpc::Status refused = allowed(*context, &Caller::mayUseGroup, request->group());
+      !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   return answerFromOperation<admin::GroupDescription>(
       clusters_, request->cluster(), response, fillDescribeGroup, admin::describeGroup, executor_,
       request->group(), budgetOf(*context));
@@ -184,6 +253,9 @@ grpc::ServerUnaryReactor* AdminService::DescribeGroup(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* AdminService::ResetGroupOffsets(
     grpc::CallbackServerContext* context, const v1::ResetGroupOffsetsRequest* request,
     v1::ResetGroupOffsetsResponse* response) {
+  if (grpc::Status refused = allowed(*context, mayResetOffsets, *request); !refused.ok()) {
+    return finishedWith(std::move(refused));
+  }
   admin::OffsetResetQuery query;
   if (auto refused = toQuery(*request, query)) return finishedWith(std::move(*refused));
   query.timeout = budgetOf(*context);

@@ -4,6 +4,12 @@
 // UnaryReactor for how cancellation and completion race safely). Operations that retry do so
 // until the caller's deadline, or for 30 s at most.
 //
+// With bearer tokens, each call authenticates first. DescribeCluster, ListTopics, ListGroups,
+// CreateTopics and DeleteTopics need a token with admin: true; DescribeOffsets and
+// DescribeTopicConfigs need each topic in the token's produce or consume grants (and the group,
+// if named); DescribeGroup needs the group; ResetGroupOffsets needs the group and to consume each
+// topic. An admin token may make every Admin call.
+//
 // Owned by the Daemon, which keeps the ClusterRegistry alive for as long as the gRPC server
 // runs. Methods run on gRPC's threads; completions run on strands of `executor`.
 #pragma once
@@ -20,13 +26,15 @@
 #include "client_core/cluster/cluster.hpp"
 #include "client_core/consumer/partition_offsets.hpp"
 #include "kafka/sidecar/v1/admin.grpc.pb.h"
+#include "server/auth.hpp"
 
 namespace kafka::sidecar {
 
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  AdminService(boost::asio::any_io_executor executor, const ClusterRegistry& clusters)
-      : executor_(std::move(executor)), clusters_(clusters) {}
+  AdminService(boost::asio::any_io_executor executor, const ClusterRegistry& clusters,
+               const Authorizer& authorizer)
+      : executor_(std::move(executor)), clusters_(clusters), authorizer_(authorizer) {}
 
   grpc::ServerUnaryReactor* DescribeCluster(grpc::CallbackServerContext* context,
                                             const v1::DescribeClusterRequest* request,
@@ -65,8 +73,15 @@ class AdminService final : public v1::Admin::CallbackService {
                                               v1::ResetGroupOffsetsResponse* response) override;
 
  private:
+  // OK when the call's token may make it: an admin token may, another if check(caller, arg)
+  // says so; else UNAUTHENTICATED or PERMISSION_DENIED.
+  template <class Check, class Arg>
+  grpc::Status allowed(const grpc::CallbackServerContext& context, Check check,
+                       const Arg& arg) const;
+
   boost::asio::any_io_executor executor_;
   const ClusterRegistry& clusters_;
+  const Authorizer& authorizer_;
 };
 
 // The conversions the service answers with, from one metadata snapshot.

@@ -381,6 +381,16 @@ const std::vector<Setting>& settings() {
          .help = "octal permission bits of the unix sockets of --grpc-listen and --http-listen "
                  "unix:PATH (a stale socket file at PATH is replaced)",
          .apply = applySocketMode},
+        {.name = "auth-tokens-file",
+         .placeholder = "FILE",
+         .group = Group::kListeners,
+         .help = "a YAML file of bearer tokens, each granted topics and groups; when set, every "
+                 "gRPC and REST call needs one, and what its token is not granted is refused",
+         .apply =
+             [](C& c, std::string_view v) {
+               c.auth_tokens_file = std::string(v);
+               return v.empty() ? std::string("a file name") : std::string();
+             }},
         {.name = "acks",
          .placeholder = "all|1|0",
          .group = Group::kProducer,
@@ -882,6 +892,10 @@ class Resolver {
       ++level;
     }
     if (std::string error = checkTogether(); !error.empty()) return failure(std::move(error));
+    if (DaemonConfig& config = out_.config; !config.auth_tokens_file.empty()) {
+      std::string error = loadTokenFile(config.auth_tokens_file, config.auth_tokens);
+      if (!error.empty()) return failure(sourceOf("auth-tokens-file") + ": " + error);
+    }
     return std::move(out_);
   }
 

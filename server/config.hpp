@@ -26,6 +26,7 @@
 #include "client_core/net/host_port.hpp"
 #include "client_core/producer/producer_config.hpp"
 #include "client_core/protocol/api.hpp"
+#include "server/auth_tokens.hpp"
 
 namespace kafka::sidecar {
 
@@ -91,6 +92,10 @@ struct DaemonConfig {
   // Producer::validate() once parsed.
   producer::ProducerConfig producer;
   ConsumerSessionConfig consumer;
+  // --auth-tokens-file, and the tokens read from it at parse time: when there are any, every
+  // call must carry one (see server/auth.hpp).
+  std::string auth_tokens_file;
+  std::vector<TokenGrant> auth_tokens;
 };
 
 // Limits enforced on the settings' values.

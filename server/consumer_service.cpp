@@ -76,12 +76,19 @@ void answer(const std::shared_ptr<UnaryReactor::Finisher>& finisher, grpc::Statu
 class SubscribeCall final : public SessionOutlet,
                             public std::enable_shared_from_this<SubscribeCall> {
  public:
-  explicit SubscribeCall(ConsumerSessions& sessions) : sessions_(sessions) {}
+  SubscribeCall(ConsumerSessions& sessions, Caller caller)
+      : sessions_(sessions), caller_(std::move(caller)) {}
 
-  void start(SubscribeReactor* reactor) {
+  // A `refusal` other than OK ends the call at once.
+  void start(SubscribeReactor* reactor, grpc::Status refusal) {
     std::lock_guard lock(mutex_);
     reactor_ = reactor;
-    reactor_->StartRead(&request_bytes_);
+    if (refusal.ok()) {
+      reactor_->StartRead(&request_bytes_);
+    } else {
+      finished_ = true;
+      reactor_->Finish(std::move(refusal));
+    }
   }
 
   // ---- gRPC reactions (gRPC's threads). ----
@@ -227,7 +234,8 @@ class SubscribeCall final : public SessionOutlet,
 
   void attach(int attempt) {
     ConsumerSessions::Opened opened;
-    if (grpc::Status status = sessions_.open(request_.open(), false, opened); !status.ok()) {
+    if (grpc::Status status = sessions_.open(request_.open(), false, caller_, opened);
+        !status.ok()) {
       finish(std::move(status));
       return;
     }
@@ -408,6 +416,7 @@ class SubscribeCall final : public SessionOutlet,
   }
 
   ConsumerSessions& sessions_;
+  const Caller caller_;
 
   mutable std::mutex mutex_;  // guards the three members below
   SubscribeReactor* reactor_ = nullptr;
@@ -436,20 +445,30 @@ class SubscribeCall final : public SessionOutlet,
 
 namespace {
 
-// Looks the session up and runs work(session, finisher) on its strand; answers NOT_FOUND (or
-// INVALID_ARGUMENT for an empty id) itself when there is no such session.
-template <class Work>
-grpc::ServerUnaryReactor* onSession(ConsumerSessions& sessions, const std::string& id, Work work) {
+grpc::ServerUnaryReactor* finishedWith(grpc::Status status) {
   auto* reactor = new UnaryReactor();
-  if (id.empty()) {
-    reactor->finishNow({grpc::StatusCode::INVALID_ARGUMENT, "session_id is empty"});
-    return reactor;
+  reactor->finishNow(std::move(status));
+  return reactor;
+}
+
+// Looks the session up and runs work(session, finisher) on its strand; answers UNAUTHENTICATED
+// itself for a call without a known token, NOT_FOUND (or INVALID_ARGUMENT for an empty id) when
+// there is no such session, and PERMISSION_DENIED when the caller's token did not open it.
+template <class Work>
+grpc::ServerUnaryReactor* onSession(ConsumerSessions& sessions, const Authorizer& authorizer,
+                                    const grpc::CallbackServerContext& context,
+                                    const std::string& id, Work work) {
+  Caller caller;
+  if (grpc::Status status = authorizer.authenticate(context, caller); !status.ok()) {
+    return finishedWith(std::move(status));
   }
+  if (id.empty()) return finishedWith({grpc::StatusCode::INVALID_ARGUMENT, "session_id is empty"});
   std::shared_ptr<ConsumerSession> session = sessions.find(id);
-  if (!session) {
-    reactor->finishNow(ConsumerSessions::unknownSession(id));
-    return reactor;
+  if (!session) return finishedWith(ConsumerSessions::unknownSession(id));
+  if (grpc::Status status = ConsumerSessions::mayUse(caller, *session); !status.ok()) {
+    return finishedWith(std::move(status));
   }
+  auto* reactor = new UnaryReactor();
   asio::post(session->strand(), [session, finisher = reactor->finisher(),
                                  work = std::move(work)]() mutable { work(*session, finisher); });
   return reactor;
@@ -457,25 +476,27 @@ grpc::ServerUnaryReactor* onSession(ConsumerSessions& sessions, const std::strin
 
 }  // namespace
 
-SubscribeReactor* ConsumerService::Subscribe(grpc::CallbackServerContext* /*context*/) {
-  auto call = std::make_shared<SubscribeCall>(sessions_);
+SubscribeReactor* ConsumerService::Subscribe(grpc::CallbackServerContext* context) {
+  Caller caller;
+  grpc::Status refusal = authorizer_.authenticate(*context, caller);
+  auto call = std::make_shared<SubscribeCall>(sessions_, std::move(caller));
   auto* reactor = new BidiReactor<SubscribeCall, grpc::ByteBuffer, grpc::ByteBuffer>(call);
-  call->start(reactor);
+  call->start(reactor, std::move(refusal));
   return reactor;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Unary calls
 
-grpc::ServerUnaryReactor* ConsumerService::Open(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* ConsumerService::Open(grpc::CallbackServerContext* context,
                                                 const v1::OpenRequest* request,
                                                 v1::OpenResponse* response) {
-  auto* reactor = new UnaryReactor();
+  Caller caller;
   ConsumerSessions::Opened opened;
-  if (grpc::Status status = sessions_.open(request->spec(), true, opened); !status.ok()) {
-    reactor->finishNow(std::move(status));
-    return reactor;
-  }
+  grpc::Status status = authorizer_.authenticate(*context, caller);
+  if (status.ok()) status = sessions_.open(request->spec(), true, caller, opened);
+  if (!status.ok()) return finishedWith(std::move(status));
+  auto* reactor = new UnaryReactor();
   response->set_session_id(opened.session->id());
   response->set_attached(opened.attached);
   asio::post(opened.session->strand(), [session = opened.session] { session->touch(true); });
@@ -488,9 +509,7 @@ grpc::ServerUnaryReactor* ConsumerService::Poll(grpc::CallbackServerContext* con
                                                 v1::PollResponse* response) {
   ConsumerSession::PollLimits limits{kDefaultPollRecords, kDefaultPollBytes, kDefaultPollTimeout};
   auto bad = [](std::string message) {
-    auto* reactor = new UnaryReactor();
-    reactor->finishNow({grpc::StatusCode::INVALID_ARGUMENT, std::move(message)});
-    return reactor;
+    return finishedWith({grpc::StatusCode::INVALID_ARGUMENT, std::move(message)});
   };
   if (request->has_max_records()) {
     if (request->max_records() == 0) return bad("max_records is 0; it must be at least 1");
@@ -507,7 +526,7 @@ grpc::ServerUnaryReactor* ConsumerService::Poll(grpc::CallbackServerContext* con
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       context->deadline() - std::chrono::system_clock::now() - std::chrono::milliseconds(50));
   limits.timeout = std::max(std::chrono::milliseconds(0), std::min(limits.timeout, left));
-  return onSession(sessions_, request->session_id(),
+  return onSession(sessions_, authorizer_, *context, request->session_id(),
                    [limits, response](ConsumerSession& session,
                                       const std::shared_ptr<UnaryReactor::Finisher>& finisher) {
                      session.touch(true);
@@ -515,12 +534,12 @@ grpc::ServerUnaryReactor* ConsumerService::Poll(grpc::CallbackServerContext* con
                    });
 }
 
-grpc::ServerUnaryReactor* ConsumerService::Ack(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* ConsumerService::Ack(grpc::CallbackServerContext* context,
                                                const v1::AckRequest* request,
                                                v1::AckResponse* /*response*/) {
   // Copied: a cancelled call frees the request before the strand gets to it.
   return onSession(
-      sessions_, request->session_id(),
+      sessions_, authorizer_, *context, request->session_id(),
       [partitions = request->partitions()](
           ConsumerSession& session, const std::shared_ptr<UnaryReactor::Finisher>& finisher) {
         session.touch(false);
@@ -528,10 +547,10 @@ grpc::ServerUnaryReactor* ConsumerService::Ack(grpc::CallbackServerContext* /*co
       });
 }
 
-grpc::ServerUnaryReactor* ConsumerService::Commit(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* ConsumerService::Commit(grpc::CallbackServerContext* context,
                                                   const v1::CommitRequest* request,
                                                   v1::CommitResponse* response) {
-  return onSession(sessions_, request->session_id(),
+  return onSession(sessions_, authorizer_, *context, request->session_id(),
                    [response](ConsumerSession& session,
                               const std::shared_ptr<UnaryReactor::Finisher>& finisher) {
                      session.touch(false);
@@ -545,11 +564,11 @@ grpc::ServerUnaryReactor* ConsumerService::Commit(grpc::CallbackServerContext* /
                    });
 }
 
-grpc::ServerUnaryReactor* ConsumerService::Seek(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* ConsumerService::Seek(grpc::CallbackServerContext* context,
                                                 const v1::SeekRequest* request,
                                                 v1::SeekResponse* response) {
   return onSession(
-      sessions_, request->session_id(),
+      sessions_, authorizer_, *context, request->session_id(),
       [target = request->target(), response](
           ConsumerSession& session, const std::shared_ptr<UnaryReactor::Finisher>& finisher) {
         session.touch(false);
@@ -563,10 +582,10 @@ grpc::ServerUnaryReactor* ConsumerService::Seek(grpc::CallbackServerContext* /*c
       });
 }
 
-grpc::ServerUnaryReactor* ConsumerService::Close(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* ConsumerService::Close(grpc::CallbackServerContext* context,
                                                  const v1::CloseRequest* request,
                                                  v1::CloseResponse* response) {
-  return onSession(sessions_, request->session_id(),
+  return onSession(sessions_, authorizer_, *context, request->session_id(),
                    [response](ConsumerSession& session,
                               const std::shared_ptr<UnaryReactor::Finisher>& finisher) {
                      session.close(ConsumerSession::CloseReason::kRequested, nullptr,

@@ -12,11 +12,16 @@
 // - Open, Poll, Ack, Commit, Seek and Close look the session up by id and post their work to
 //   its strand; the answer comes back through the UnaryReactor's Finisher.
 //
+// With bearer tokens, every call authenticates first (UNAUTHENTICATED ends it at once); opening
+// checks the token's rights and sessions belong to the token that opened them (see
+// ConsumerSessions).
+//
 // Owned by the Daemon, which keeps the ConsumerSessions alive for as long as the gRPC server
 // runs. Methods run on gRPC's threads; each call's state lives on its session's strand.
 #pragma once
 
 #include "kafka/sidecar/v1/consumer.grpc.pb.h"
+#include "server/auth.hpp"
 #include "server/consumer_sessions.hpp"
 
 namespace kafka::sidecar {
@@ -29,7 +34,8 @@ using ConsumerServiceBase = v1::Consumer::WithRawCallbackMethod_Subscribe<
 
 class ConsumerService final : public ConsumerServiceBase {
  public:
-  explicit ConsumerService(ConsumerSessions& sessions) : sessions_(sessions) {}
+  ConsumerService(ConsumerSessions& sessions, const Authorizer& authorizer)
+      : sessions_(sessions), authorizer_(authorizer) {}
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context) override;
@@ -60,6 +66,7 @@ class ConsumerService final : public ConsumerServiceBase {
 
  private:
   ConsumerSessions& sessions_;
+  const Authorizer& authorizer_;
 };
 
 }  // namespace kafka::sidecar

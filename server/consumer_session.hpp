@@ -70,6 +70,9 @@ struct ResolvedSpec {
   size_t max_unacked = 0;
   std::chrono::milliseconds ack_timeout{0};
   std::chrono::milliseconds idle_ttl{0};
+  // The name of the bearer token that opened the session ("" without tokens): only calls with
+  // that token may use it. Not part of `spec`: attaching checks it first.
+  std::string owner;
 };
 
 // Limits of SessionSpec settings.
@@ -143,6 +146,7 @@ class ConsumerSession : public consumer::ConsumerListener,
   // Any thread: immutable.
   const std::string& id() const { return id_; }
   const v1::SessionSpec& spec() const { return resolved_.spec; }
+  const std::string& owner() const { return resolved_.owner; }
   const Strand& strand() const { return strand_; }
 
   // Any thread: subscribes or assigns, on the strand. `polling`: opened for Poll (Open), so that

@@ -24,6 +24,22 @@ std::string randomId() {
   return id;
 }
 
+// What opening a session of `spec` (resolved) needs of the caller's token: its group, and to
+// consume its topics (every topic, for a pattern that later topics may match).
+grpc::Status mayOpen(const Caller& caller, const v1::SessionSpec& spec) {
+  grpc::Status status = caller.mayUseGroup(spec.group());
+  for (const std::string& topic : spec.topics()) {
+    if (status.ok()) status = caller.mayConsume(topic);
+  }
+  for (const v1::TopicPartitions& assigned : spec.assignment()) {
+    if (status.ok()) status = caller.mayConsume(assigned.topic());
+  }
+  if (status.ok() && !spec.topic_pattern().empty()) {
+    status = caller.mayConsumeAll("subscribe to topic_pattern '" + spec.topic_pattern() + "'");
+  }
+  return status;
+}
+
 }  // namespace
 
 ConsumerSessions::ConsumerSessions(boost::asio::any_io_executor executor,
@@ -33,13 +49,16 @@ ConsumerSessions::ConsumerSessions(boost::asio::any_io_executor executor,
 
 ConsumerSessions::~ConsumerSessions() = default;
 
-grpc::Status ConsumerSessions::open(const v1::SessionSpec& spec, bool polling, Opened& out) {
+grpc::Status ConsumerSessions::open(const v1::SessionSpec& spec, bool polling, const Caller& caller,
+                                    Opened& out) {
   std::shared_ptr<Cluster> cluster = clusters_.find(spec.cluster());
   if (!cluster) return unknownCluster(clusters_, spec.cluster());
   ResolvedSpec resolved;
   if (grpc::Status status = resolveSpec(spec, cluster->name(), config_, resolved); !status.ok()) {
     return status;
   }
+  if (grpc::Status status = mayOpen(caller, resolved.spec); !status.ok()) return status;
+  resolved.owner = caller.name();
   Key key{cluster->name(), resolved.spec.group(), resolved.spec.name()};
   {
     std::lock_guard lock(mutex_);
@@ -48,6 +67,7 @@ grpc::Status ConsumerSessions::open(const v1::SessionSpec& spec, bool polling, O
               "the sidecar is shutting down and opens no consumer sessions"};
     }
     if (auto found = by_name_.find(key); found != by_name_.end()) {
+      if (grpc::Status status = mayUse(caller, *found->second); !status.ok()) return status;
       std::string difference = specDifference(found->second->spec(), resolved.spec);
       if (!difference.empty()) {
         return {grpc::StatusCode::FAILED_PRECONDITION,
@@ -90,6 +110,14 @@ grpc::Status ConsumerSessions::unknownSession(std::string_view id) {
   return {grpc::StatusCode::NOT_FOUND,
           "no open consumer session has id '" + std::string(id) +
               "' (it was closed, expired after its idle TTL, or never opened)"};
+}
+
+grpc::Status ConsumerSessions::mayUse(const Caller& caller, const ConsumerSession& session) {
+  if (session.owner() == caller.name()) return grpc::Status::OK;
+  return {grpc::StatusCode::PERMISSION_DENIED,
+          "token '" + caller.name() + "' may not use consumer session '" + session.spec().name() +
+              "' of group '" + session.spec().group() + "' (id " + session.id() +
+              "): another token opened it"};
 }
 
 size_t ConsumerSessions::size() const {

@@ -2,6 +2,10 @@
 // opening and attaching, and by id for the unary calls; and one Fetcher per cluster, created on
 // first use and shared by all the cluster's sessions.
 //
+// With bearer tokens, a session belongs to the token that opened it: opening needs the rights to
+// its group and topics (a topic pattern needs every topic), and attaching to it or using it by id
+// with another token is refused (PERMISSION_DENIED).
+//
 // Opening a name that is open attaches to its session when the resolved specs are equal, and is
 // refused (FAILED_PRECONDITION, naming the first field that differs) otherwise. A session leaves
 // the registry when it starts closing, so that opening its name again makes a new session.
@@ -24,6 +28,7 @@
 
 #include "client_core/cluster/cluster.hpp"
 #include "client_core/consumer/fetcher.hpp"
+#include "server/auth.hpp"
 #include "server/config.hpp"
 #include "server/consumer_session.hpp"
 #include "server/metrics.hpp"
@@ -43,16 +48,19 @@ class ConsumerSessions {
     std::shared_ptr<ConsumerSession> session;
     bool attached = false;  // it was open already
   };
-  // Opens the session `spec` names, or finds it open; `polling` for Open (see
+  // Opens the session `spec` names for `caller`, or finds it open; `polling` for Open (see
   // ConsumerSession::start()). NOT_FOUND for an unknown cluster,
-  // INVALID_ARGUMENT for a spec that cannot be used, FAILED_PRECONDITION for a spec that differs
-  // from the open session's, RESOURCE_EXHAUSTED when max_sessions are open, UNAVAILABLE once
-  // closing.
-  grpc::Status open(const v1::SessionSpec& spec, bool polling, Opened& out);
+  // INVALID_ARGUMENT for a spec that cannot be used, PERMISSION_DENIED for what the caller's
+  // token is not granted or a session another token opened, FAILED_PRECONDITION for a spec that
+  // differs from the open session's, RESOURCE_EXHAUSTED when max_sessions are open, UNAVAILABLE
+  // once closing.
+  grpc::Status open(const v1::SessionSpec& spec, bool polling, const Caller& caller, Opened& out);
   // The open session with this id, or nullptr.
   std::shared_ptr<ConsumerSession> find(std::string_view id) const;
   // NOT_FOUND naming the id, for calls that name no open session.
   static grpc::Status unknownSession(std::string_view id);
+  // OK when `caller` may use `session` (its token opened it), else PERMISSION_DENIED.
+  static grpc::Status mayUse(const Caller& caller, const ConsumerSession& session);
   size_t size() const;
 
   // Refuses new sessions and closes every open one (final commit, then LeaveGroup); their

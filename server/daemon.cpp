@@ -26,6 +26,7 @@
 #include "client_core/common/log.hpp"
 #include "proto/status_code_name.hpp"
 #include "server/admin_service.hpp"
+#include "server/auth_reload.hpp"
 #include "server/broker_metrics.hpp"
 #include "server/consumer_service.hpp"
 #include "server/consumer_sessions.hpp"
@@ -189,7 +190,8 @@ Daemon::Daemon(DaemonConfig config, Signals signals)
       signals_mode_(signals),
       control_strand_(asio::make_strand(io_.get_executor())),
       signals_(control_strand_),
-      readiness_timer_(control_strand_) {}
+      readiness_timer_(control_strand_),
+      authorizer_(config_.auth_tokens) {}
 
 Daemon::~Daemon() {
   requestStop();
@@ -260,6 +262,15 @@ void Daemon::start() {
     }
     startGrpc(tls ? &*tls : nullptr);
     startHttp();
+    if (authorizer_.enabled() && !config_.auth_tokens_file.empty()) {
+      std::string names;
+      for (const TokenGrant& token : config_.auth_tokens) names += " '" + token.name + "'";
+      KS_LOG(kInfo, "daemon",
+             "bearer tokens required, from " << config_.auth_tokens_file << ":" << names);
+      token_watcher_ = std::make_unique<TokenFileWatcher>(io_.get_executor(),
+                                                          config_.auth_tokens_file, authorizer_);
+      token_watcher_->start();
+    }
 
     asio::co_spawn(control_strand_, publishReadiness(), asio::detached);
   } catch (...) {
@@ -291,9 +302,10 @@ void Daemon::awaitSignal() {
 }
 
 void Daemon::startGrpc(const TlsPem* tls) {
-  admin_ = std::make_unique<AdminService>(io_.get_executor(), *clusters_);
-  producer_service_ = std::make_unique<ProducerService>(*clusters_, *producers_, metrics_);
-  consumer_service_ = std::make_unique<ConsumerService>(*consumer_sessions_);
+  admin_ = std::make_unique<AdminService>(io_.get_executor(), *clusters_, authorizer_);
+  producer_service_ =
+      std::make_unique<ProducerService>(*clusters_, *producers_, metrics_, authorizer_);
+  consumer_service_ = std::make_unique<ConsumerService>(*consumer_sessions_, authorizer_);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -489,6 +501,7 @@ void Daemon::shutdown() {
   // about to publish) can undo it.
   if (grpc_server_) grpc_server_->GetHealthCheckService()->Shutdown();
   asio::post(control_strand_, [this] { readiness_timer_.cancel(); });
+  if (token_watcher_) token_watcher_->stop();
   // New produce calls are refused from here on, and open produce streams end once the acks of
   // what they sent are written. The producers send what they hold at once, and fail what is left
   // before the calls' share is over, so that in-flight produce calls are answered for every

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "client_core/cluster/cluster.hpp"
+#include "server/auth.hpp"
 #include "server/config.hpp"
 #include "server/metrics.hpp"
 
@@ -66,6 +67,7 @@ class ProducerPool;
 class ProducerService;
 class RestGateway;
 struct TlsPem;
+class TokenFileWatcher;
 
 // The shares of a shutdown timeout that the phases of a drain get, all counted from its start.
 struct ShutdownTimeouts {
@@ -152,6 +154,10 @@ class Daemon {
 
   // Before everything that counts into it, so that it outlives them.
   Metrics metrics_;
+  // The bearer tokens of config_ (none: every call is allowed); the services check with it, and
+  // the watcher reloads it when the tokens file changes.
+  Authorizer authorizer_;
+  std::unique_ptr<TokenFileWatcher> token_watcher_;
   std::unique_ptr<mock::MockCluster> embedded_;
   std::unique_ptr<ClusterRegistry> clusters_;
   std::unique_ptr<ProducerPool> producers_;

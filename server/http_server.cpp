@@ -269,11 +269,14 @@ asio::awaitable<void> HttpServer::serve(std::shared_ptr<StreamConnection<Stream>
       version = request.version();
       const std::string_view target = request.target();
       const size_t question = target.find('?');
-      HttpRequest incoming{
-          std::string(request.method_string()), std::string(target.substr(0, question)),
-          question == std::string_view::npos ? std::string()
-                                             : std::string(target.substr(question + 1)),
-          std::move(request.body()), std::string(request[http::field::content_type])};
+      HttpRequest incoming{std::string(request.method_string()),
+                           std::string(target.substr(0, question)),
+                           question == std::string_view::npos
+                               ? std::string()
+                               : std::string(target.substr(question + 1)),
+                           std::move(request.body()),
+                           std::string(request[http::field::content_type]),
+                           std::string(request[http::field::authorization])};
       head = request.method() == http::verb::head;
       method = incoming.method;
       path = incoming.path;

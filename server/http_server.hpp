@@ -44,6 +44,8 @@ struct HttpRequest {
   std::string query;   // the target after '?'
   std::string body;
   std::string content_type;  // the Content-Type header, empty when absent
+  // The Authorization header, empty when absent: a secret, never logged.
+  std::string authorization;
 };
 
 struct HttpResponse {

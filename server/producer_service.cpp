@@ -111,6 +111,20 @@ grpc::Status overridesOf(const v1::ProducerSettings& settings, ProducerOverrides
   return grpc::Status::OK;
 }
 
+grpc::Status mayProduce(const Caller& caller,
+                        const google::protobuf::RepeatedPtrField<v1::ProduceRecord>& records,
+                        std::string_view default_topic) {
+  std::string_view checked;
+  for (const v1::ProduceRecord& record : records) {
+    std::string_view topic = record.topic().empty() ? default_topic : record.topic();
+    // A record without a topic is refused on its own later.
+    if (topic.empty() || topic == checked) continue;
+    if (grpc::Status status = caller.mayProduce(topic); !status.ok()) return status;
+    checked = topic;
+  }
+  return grpc::Status::OK;
+}
+
 void convertRecords(const google::protobuf::RepeatedPtrField<v1::ProduceRecord>& records,
                     std::string_view default_topic, ConvertedRecords& out) {
   out.records.clear();
@@ -274,14 +288,17 @@ class ProduceReactor final : public grpc::ServerUnaryReactor {
 
 }  // namespace
 
-grpc::ServerUnaryReactor* ProducerService::Produce(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* ProducerService::Produce(grpc::CallbackServerContext* context,
                                                    const v1::ProduceRequest* request,
                                                    v1::ProduceResponse* response) {
   auto call = std::make_shared<ProduceCall>(response, metrics_);
   auto* reactor = new ProduceReactor(call);
+  Caller caller;
   Target target;
-  if (grpc::Status status = resolve(request->cluster(), request->settings(), target);
-      !status.ok()) {
+  grpc::Status status = authorizer_.authenticate(*context, caller);
+  if (status.ok()) status = mayProduce(caller, request->records(), request->topic());
+  if (status.ok()) status = resolve(request->cluster(), request->settings(), target);
+  if (!status.ok()) {
     std::lock_guard lock(call->mutex);
     call->finish(std::move(status));
     return reactor;
@@ -336,16 +353,18 @@ grpc::ServerUnaryReactor* ProducerService::Produce(grpc::CallbackServerContext* 
 // inline, so none of them can re-enter.
 class ProduceStreamCall : public std::enable_shared_from_this<ProduceStreamCall> {
  public:
-  explicit ProduceStreamCall(ProducerService& service) : service_(service) {}
+  ProduceStreamCall(ProducerService& service, Caller caller)
+      : service_(service), caller_(std::move(caller)) {}
 
-  // `reactor` stays valid until this call finishes it; `accepted` false ends the call at once.
-  void start(StreamReactor* reactor, bool accepted) {
+  // `reactor` stays valid until this call finishes it; a `refusal` other than OK ends the call
+  // at once.
+  void start(StreamReactor* reactor, grpc::Status refusal) {
     std::lock_guard lock(mutex_);
     reactor_ = reactor;
-    if (accepted) {
+    if (refusal.ok()) {
       reactor_->StartRead(&request_);
     } else {
-      finish(kDraining);
+      finish(std::move(refusal));
     }
   }
 
@@ -363,7 +382,9 @@ class ProduceStreamCall : public std::enable_shared_from_this<ProduceStreamCall>
       maybeFinish();
       return;
     }
-    if (grpc::Status status = adopt(); !status.ok()) {
+    grpc::Status status = mayProduce(caller_, request_.records(), request_.topic());
+    if (status.ok()) status = adopt();
+    if (!status.ok()) {
       end(std::move(status));
       return;
     }
@@ -545,6 +566,7 @@ class ProduceStreamCall : public std::enable_shared_from_this<ProduceStreamCall>
   }
 
   ProducerService& service_;  // from gRPC's reactions, and its metrics_ from reports too
+  const Caller caller_;
 
   std::mutex mutex_;
   StreamReactor* reactor_ = nullptr;
@@ -564,11 +586,14 @@ class ProduceStreamCall : public std::enable_shared_from_this<ProduceStreamCall>
   bool finished_ = false;
 };
 
-StreamReactor* ProducerService::ProduceStream(grpc::CallbackServerContext* /*context*/) {
-  auto call = std::make_shared<ProduceStreamCall>(*this);
+StreamReactor* ProducerService::ProduceStream(grpc::CallbackServerContext* context) {
+  Caller caller;
+  grpc::Status refusal = authorizer_.authenticate(*context, caller);
+  auto call = std::make_shared<ProduceStreamCall>(*this, std::move(caller));
   auto* reactor =
       new BidiReactor<ProduceStreamCall, v1::ProduceStreamRequest, v1::ProduceStreamResponse>(call);
-  call->start(reactor, registerStream(call));
+  if (refusal.ok() && !registerStream(call)) refusal = kDraining;
+  call->start(reactor, std::move(refusal));
   return reactor;
 }
 

@@ -11,6 +11,11 @@
 //   A message that changes the cluster or the settings, and a daemon that drains, end the stream
 //   once the acks of the records already sent are written; a cancel ends it at once.
 //
+// With bearer tokens, a call without a known token fails UNAUTHENTICATED (a stream at once), and
+// a request (or stream message) with a record for a topic its token may not produce to fails
+// PERMISSION_DENIED as a whole: none of its records is sent, and a stream ends once the acks of
+// the messages before it are written.
+//
 // Every record's outcome is counted in the Metrics (records, bytes or errors of its topic, and the
 // latency from the request's arrival).
 //
@@ -29,6 +34,7 @@
 #include "client_core/cluster/cluster.hpp"
 #include "client_core/producer/producer.hpp"
 #include "kafka/sidecar/v1/producer.grpc.pb.h"
+#include "server/auth.hpp"
 #include "server/metrics.hpp"
 #include "server/producer_pool.hpp"
 
@@ -38,8 +44,9 @@ class ProduceStreamCall;
 
 class ProducerService final : public v1::Producer::CallbackService {
  public:
-  ProducerService(const ClusterRegistry& clusters, ProducerPool& producers, Metrics& metrics)
-      : clusters_(clusters), producers_(producers), metrics_(metrics) {}
+  ProducerService(const ClusterRegistry& clusters, ProducerPool& producers, Metrics& metrics,
+                  const Authorizer& authorizer)
+      : clusters_(clusters), producers_(producers), metrics_(metrics), authorizer_(authorizer) {}
 
   grpc::ServerUnaryReactor* Produce(grpc::CallbackServerContext* context,
                                     const v1::ProduceRequest* request,
@@ -71,6 +78,7 @@ class ProducerService final : public v1::Producer::CallbackService {
   const ClusterRegistry& clusters_;
   ProducerPool& producers_;
   Metrics& metrics_;
+  const Authorizer& authorizer_;
 
   std::mutex mutex_;  // guards the members below
   bool draining_ = false;
@@ -96,6 +104,12 @@ struct ConvertedRecords {
 // `out` and `records` must outlive the producer's hold on the views.
 void convertRecords(const google::protobuf::RepeatedPtrField<v1::ProduceRecord>& records,
                     std::string_view default_topic, ConvertedRecords& out);
+
+// OK when `caller` may produce to the topic of every record (`default_topic` for those naming
+// none), else PERMISSION_DENIED naming the first topic it may not.
+grpc::Status mayProduce(const Caller& caller,
+                        const google::protobuf::RepeatedPtrField<v1::ProduceRecord>& records,
+                        std::string_view default_topic);
 
 // The settings' overrides, or an INVALID_ARGUMENT status naming the field with an unknown value.
 grpc::Status overridesOf(const v1::ProducerSettings& settings, ProducerOverrides& out);

@@ -5,6 +5,7 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/byte_buffer.h>
 
+#include <algorithm>
 #include <utility>
 #include <variant>
 
@@ -30,6 +31,7 @@ RestGateway::RestGateway(std::shared_ptr<grpc::Channel> channel)
 RestGateway::~RestGateway() = default;
 
 void RestGateway::handle(HttpRequest request, HttpServer::Responder respond) {
+  const std::string authorization = std::move(request.authorization);
   auto parsed = parseRestRequest(std::move(request));
   if (auto* refused = std::get_if<HttpResponse>(&parsed)) return respond(std::move(*refused));
   RestCall& rest = std::get<RestCall>(parsed);
@@ -41,6 +43,17 @@ void RestGateway::handle(HttpRequest request, HttpServer::Responder respond) {
       pb::MessageFactory::generated_factory()->GetPrototype(rest.method->output_type())->New());
   grpc::Slice slice(rest.request->SerializeAsString());
   call->request = grpc::ByteBuffer(&slice, 1);
+  // The services check the bearer token, if any, as they do for gRPC clients. gRPC takes only
+  // printable ASCII in metadata values.
+  if (!authorization.empty()) {
+    const bool printable = std::all_of(authorization.begin(), authorization.end(),
+                                       [](char c) { return c >= ' ' && c < 0x7f; });
+    if (!printable) {
+      return call->respond(jsonError(401, grpc::StatusCode::UNAUTHENTICATED,
+                                     "the Authorization header is not printable ASCII"));
+    }
+    call->context.AddMetadata("authorization", authorization);
+  }
   const std::string rpc = "/" + rest.method->service()->full_name() + "/" + rest.method->name();
   stub_.UnaryCall(&call->context, rpc, grpc::StubOptions(), &call->request, &call->response,
                   [call](grpc::Status status) {

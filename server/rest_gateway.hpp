@@ -6,6 +6,9 @@
 // failure as the HTTP status that stands for its gRPC status, with a JSON body
 // {"code": "<gRPC status name>", "message": "..."} naming what was wrong.
 //
+// The HTTP Authorization header goes along as the call's `authorization` metadata, so bearer
+// tokens work as for gRPC: UNAUTHENTICATED becomes 401 and PERMISSION_DENIED 403.
+//
 // Owned by the Daemon, which must keep the channel's server up while the gateway is used.
 // handle() may be called from any thread and answers from a gRPC thread (or at once).
 #pragma once

@@ -287,7 +287,7 @@ class AdminServiceCallTest : public ::testing::Test {
                             [](char c) { return c == ','; });
     clusters_ =
         std::make_unique<ClusterRegistry>(io_.get_executor(), std::vector<ClusterConfig>{config});
-    service_ = std::make_unique<AdminService>(io_.get_executor(), *clusters_);
+    service_ = std::make_unique<AdminService>(io_.get_executor(), *clusters_, authorizer_);
     thread_ = std::thread([this] { io_.run(); });
     grpc::ServerBuilder builder;
     int port = 0;
@@ -334,6 +334,7 @@ class AdminServiceCallTest : public ::testing::Test {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
       io_.get_executor()};
   std::unique_ptr<ClusterRegistry> clusters_;
+  const Authorizer authorizer_;  // no tokens
   std::unique_ptr<AdminService> service_;
   std::thread thread_;
   std::unique_ptr<grpc::Server> server_;

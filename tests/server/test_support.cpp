@@ -61,9 +61,10 @@ constexpr std::chrono::seconds kHttpTimeout{5};
 asio::awaitable<HttpReply> exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                     std::string_view method, std::string_view target,
                                     std::string_view body, std::string_view content_type,
-                                    bool keep_alive) {
+                                    std::string_view authorization, bool keep_alive) {
   http::request<http::string_body> request{http::string_to_verb(method), target, 11};
   request.set(http::field::host, "127.0.0.1");
+  if (!authorization.empty()) request.set(http::field::authorization, authorization);
   if (!body.empty()) request.set(http::field::content_type, content_type);
   request.body() = std::string(body);
   request.prepare_payload();
@@ -83,7 +84,8 @@ asio::awaitable<HttpReply> exchange(beast::tcp_stream& stream, beast::flat_buffe
 // Runs `requests` GETs (or one `method` request) on one connection.
 std::vector<HttpReply> requestsOnOneConnection(uint16_t port, std::string_view method,
                                                std::string_view target, std::string_view body,
-                                               std::string_view content_type, int requests) {
+                                               std::string_view content_type,
+                                               std::string_view authorization, int requests) {
   asio::io_context io;
   std::vector<HttpReply> replies;
   std::string error;
@@ -96,7 +98,7 @@ std::vector<HttpReply> requestsOnOneConnection(uint16_t port, std::string_view m
         beast::flat_buffer buffer;
         for (int i = 0; i < requests; ++i) {
           replies.push_back(co_await exchange(stream, buffer, method, target, body, content_type,
-                                              i + 1 < requests));
+                                              authorization, i + 1 < requests));
         }
       },
       [&](std::exception_ptr failure) {
@@ -117,12 +119,14 @@ std::vector<HttpReply> requestsOnOneConnection(uint16_t port, std::string_view m
 }  // namespace
 
 HttpReply httpRequest(uint16_t port, std::string_view method, std::string_view target,
-                      std::string_view body, std::string_view content_type) {
-  return requestsOnOneConnection(port, method, target, body, content_type, 1).front();
+                      std::string_view body, std::string_view content_type,
+                      std::string_view authorization) {
+  return requestsOnOneConnection(port, method, target, body, content_type, authorization, 1)
+      .front();
 }
 
 std::vector<HttpReply> httpTwiceOnOneConnection(uint16_t port, std::string_view target) {
-  auto replies = requestsOnOneConnection(port, "GET", target, {}, {}, 2);
+  auto replies = requestsOnOneConnection(port, "GET", target, {}, {}, {}, 2);
   if (replies.size() != 2) return {};
   return replies;
 }

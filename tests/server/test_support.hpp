@@ -34,10 +34,11 @@ struct HttpReply {
 };
 
 // One request on a fresh connection to 127.0.0.1:port, with a 5 s bound; a `body` is sent as
-// `content_type`.
+// `content_type`, and a non-empty `authorization` as the Authorization header.
 HttpReply httpRequest(uint16_t port, std::string_view method, std::string_view target,
                       std::string_view body = {},
-                      std::string_view content_type = "application/json");
+                      std::string_view content_type = "application/json",
+                      std::string_view authorization = {});
 // Two GETs of `target` on one kept-alive connection; empty when either failed.
 std::vector<HttpReply> httpTwiceOnOneConnection(uint16_t port, std::string_view target);
 

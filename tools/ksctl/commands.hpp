@@ -25,12 +25,15 @@ struct CommandContext {
   std::string cluster;  // passed in every request's `cluster`; empty means "default"
   std::chrono::milliseconds timeout{};
   bool timeout_given = false;  // --timeout was on the command line (else `timeout` is the default)
+  std::string token;  // the bearer token sent with every call (--token-file); empty for none
   std::istream& in;
   std::ostream& out;
   std::ostream& err;
 
-  // A context for one call, with the --timeout deadline.
+  // A context for one call, with the --timeout deadline and the bearer token.
   std::unique_ptr<grpc::ClientContext> callContext() const;
+  // Adds the bearer token, if any, to a call's metadata.
+  void authorize(grpc::ClientContext& call) const;
   // Prints "ksctl: <CODE>: <message>" and returns kExitRpcFailed.
   int rpcFailed(const grpc::Status& status) const;
   // Prints "ksctl: <command>: <message>" and returns kExitUsage.

@@ -259,6 +259,7 @@ int runConsume(CommandContext& context, std::span<const std::string_view> args) 
   auto stub = v1::Consumer::NewStub(context.channel);
   // No deadline: records may come at any pace. --timeout is the longest wait between them.
   grpc::ClientContext call;
+  context.authorize(call);
   std::unique_ptr<Stream> stream = stub->Subscribe(&call);
   StreamWriter writer(*stream);
   std::optional<IdleWatchdog> watchdog;

@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -162,14 +165,15 @@ struct GlobalOptions {
   std::string tls_cert_file;  // with tls_key_file: the client certificate for mTLS
   std::string tls_key_file;
   std::string tls_server_name;  // the name the server's certificate must have, else the host's
+  std::string token_file;
   bool help = false;
   const Command* command = nullptr;
   std::vector<std::string_view> command_args;
 };
 
 void printUsage(std::ostream& out) {
-  out << "Usage: ksctl [--addr ADDR] [--cluster NAME] [--timeout SECONDS] [TLS flags] COMMAND "
-         "[ARGS]\n"
+  out << "Usage: ksctl [--addr ADDR] [--cluster NAME] [--timeout SECONDS] [--token-file FILE]\n"
+         "             [TLS flags] COMMAND [ARGS]\n"
          "\n"
          "Talks to a kafka-sidecar over gRPC.\n"
          "\n"
@@ -196,6 +200,9 @@ void printUsage(std::ostream& out) {
       << kDefaultTimeoutSeconds
       << "); for produce, how long to wait\n"
          "                     for the last acks once the input has ended\n"
+         "  --token-file FILE  send the bearer token this file holds with every call (for a\n"
+         "                     sidecar with --auth-tokens-file); without it, the token in\n"
+         "                     the variable KAFKA_SIDECAR_TOKEN, if set\n"
          "  -h, --help         this help; `ksctl COMMAND --help` describes a command\n"
          "\n"
          "TLS (for a sidecar started with --tls-cert-file; any of these turns it on):\n"
@@ -305,7 +312,7 @@ std::optional<std::string> parseGlobal(std::span<const std::string_view> args,
       options.tls = true;
       continue;
     }
-    if (name == "--addr" || name == "--cluster" || name == "--timeout") {
+    if (name == "--addr" || name == "--cluster" || name == "--timeout" || name == "--token-file") {
       auto flag_value = takeFlagValue(args, i, name);
       if (!flag_value) return "missing value for " + std::string(name);
       std::string_view value = *flag_value;
@@ -314,6 +321,9 @@ std::optional<std::string> parseGlobal(std::span<const std::string_view> args,
         options.addr = std::string(value);
       } else if (name == "--cluster") {
         options.cluster = std::string(value);
+      } else if (name == "--token-file") {
+        if (value.empty()) return "invalid value '' for --token-file";
+        options.token_file = std::string(value);
       } else {
         auto seconds = parseSeconds(value);
         if (!seconds) {
@@ -332,6 +342,35 @@ std::optional<std::string> parseGlobal(std::span<const std::string_view> args,
     if (arg.starts_with("-")) return "unknown flag '" + std::string(name) + "'";
     options.command = findCommand(arg);
     if (!options.command) return "unknown command '" + std::string(arg) + "'";
+  }
+  return std::nullopt;
+}
+
+// The bearer token: --token-file's contents (without the line break that usually ends them), else
+// KAFKA_SIDECAR_TOKEN; "" for none. On a usage error returns the message, never the token.
+std::optional<std::string> readToken(const GlobalOptions& options, std::string& token) {
+  token.clear();
+  if (!options.token_file.empty()) {
+    std::ifstream in(options.token_file, std::ios::binary);
+    if (!in) {
+      return "cannot read --token-file '" + options.token_file + "': " + std::strerror(errno);
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    token = text.str();
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  } else if (const char* variable = std::getenv("KAFKA_SIDECAR_TOKEN")) {
+    token = variable;
+  } else {
+    return std::nullopt;
+  }
+  const bool usable = !token.empty() && std::all_of(token.begin(), token.end(),
+                                                    [](char c) { return c > ' ' && c < 0x7f; });
+  if (!usable) {
+    token.clear();
+    return std::string(options.token_file.empty() ? "KAFKA_SIDECAR_TOKEN"
+                                                  : "--token-file '" + options.token_file + "'") +
+           ": the token must be printable characters without spaces";
   }
   return std::nullopt;
 }
@@ -357,7 +396,12 @@ std::string invalidValue(std::string_view flag, std::string_view value, std::str
 std::unique_ptr<grpc::ClientContext> CommandContext::callContext() const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + timeout);
+  authorize(*context);
   return context;
+}
+
+void CommandContext::authorize(grpc::ClientContext& call) const {
+  if (!token.empty()) call.AddMetadata("authorization", "Bearer " + token);
 }
 
 int CommandContext::rpcFailed(const grpc::Status& status) const {
@@ -397,6 +441,11 @@ int runKsctl(std::span<const std::string_view> args, std::ostream& out, std::ost
     printUsage(err);
     return kExitUsage;
   }
+  std::string token;
+  if (auto error = readToken(options, token)) {
+    err << "ksctl: " << *error << "\nTry 'ksctl --help'.\n";
+    return kExitUsage;
+  }
 
   std::string channel_error;
   std::shared_ptr<grpc::Channel> channel = makeChannel(options, channel_error);
@@ -409,6 +458,7 @@ int runKsctl(std::span<const std::string_view> args, std::ostream& out, std::ost
       options.cluster,
       std::chrono::milliseconds(std::max(1LL, std::llround(options.timeout_seconds * 1000))),
       options.timeout_given,
+      std::move(token),
       in,
       out,
       err,

@@ -296,6 +296,7 @@ int runProduce(CommandContext& context, std::span<const std::string_view> args) 
   auto stub = v1::Producer::NewStub(context.channel);
   // No deadline: the input may take any time. --timeout applies once the input has ended.
   grpc::ClientContext call;
+  context.authorize(call);
   std::unique_ptr<Stream> stream = stub->ProduceStream(&call);
   DeliveryTally tally(context.err);
   InputOutcome input;
