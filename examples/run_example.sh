@@ -58,9 +58,9 @@ trap 'exit 130' INT
   </dev/null >"$log" 2>&1 &
 daemon_pid=$!
 
-# "... [daemon] gRPC listening on 127.0.0.1:PORT" -> 127.0.0.1:PORT
+# "... [daemon] gRPC listening on 127.0.0.1:PORT (plaintext)" -> 127.0.0.1:PORT
 listener() {
-  sed -n "s/.*\[daemon\] $1 listening on \([^ ]*\)$/\1/p;T;q" "$log"
+  sed -n "s/.*\[daemon\] $1 listening on \([^ ]*\).*/\1/p;T;q" "$log"
 }
 
 grpc_address=

@@ -48,7 +48,7 @@ const (
 
 var (
 	readyLine = regexp.MustCompile(`\[daemon\] ready$`)
-	httpLine  = regexp.MustCompile(`\[daemon\] HTTP listening on (\S+)$`)
+	httpLine  = regexp.MustCompile(`\[daemon\] HTTP listening on (\S+)`)
 )
 
 func runDaemonWithPodArgs(source podSource, binary string, pending []string) error {
