@@ -4,7 +4,8 @@ package main
 // part most likely to break silently: that the Dockerfile's runtime stage installs exactly the
 // Debian packages holding the shared libraries the binaries load. It also checks the recipe's
 // shape: a build stage apart from the runtime stage, which runs as a numeric non-root user and
-// has a HEALTHCHECK. Each library `ldd` resolves
+// has a HEALTHCHECK, and that the build stage copies every directory the top-level
+// CMakeLists.txt adds unconditionally (or configuring fails). Each library `ldd` resolves
 // is mapped to its package with `dpkg -S` on this (Debian 12) machine, the same release as the
 // image. A library whose package the stage lacks fails the check, and so does a package that
 // provides none of the libraries.
@@ -20,7 +21,7 @@ import (
 	"strings"
 )
 
-func runImageLibs(dockerfile string, binaries, expectedProblems []string) error {
+func runImageLibs(dockerfile, cmakeLists string, binaries, expectedProblems []string) error {
 	if dockerfile == "" || len(binaries) == 0 {
 		return fmt.Errorf("-dockerfile and at least one -binary are required")
 	}
@@ -40,6 +41,11 @@ func runImageLibs(dockerfile string, binaries, expectedProblems []string) error 
 
 	var problems failures
 	checkRecipe(dockerfile, runtime, stages, &problems)
+	if cmakeLists != "" {
+		if err := checkSourcesCopied(dockerfile, cmakeLists, instructions, &problems); err != nil {
+			return err
+		}
+	}
 	used := map[string]bool{}
 	for _, binary := range binaries {
 		libraries, err := sharedLibraries(binary)
@@ -152,6 +158,41 @@ func checkRecipe(dockerfile string, runtime []string, stages int, problems *fail
 	if health == "" || strings.EqualFold(health, "NONE") {
 		problems.add("%s: the runtime stage has no HEALTHCHECK", dockerfile)
 	}
+}
+
+// checkSourcesCopied: every directory that `cmakeLists` adds with an add_subdirectory() at the
+// start of a line (not indented, so not inside an if() that the image's options turn off) is
+// copied by a COPY of the Dockerfile, or the build stage cannot configure.
+func checkSourcesCopied(dockerfile, cmakeLists string, instructions []string,
+	problems *failures) error {
+	text, err := os.ReadFile(cmakeLists)
+	if err != nil {
+		return err
+	}
+	copied := map[string]bool{}
+	for _, instruction := range instructions {
+		fields := strings.Fields(instruction)
+		if !strings.EqualFold(fields[0], "COPY") || strings.HasPrefix(fields[1], "--from") {
+			continue
+		}
+		for _, source := range fields[1 : len(fields)-1] {
+			top, _, _ := strings.Cut(strings.TrimPrefix(source, "./"), "/")
+			copied[top] = true
+		}
+	}
+	for _, line := range strings.Split(string(text), "\n") {
+		if !strings.HasPrefix(line, "add_subdirectory(") {
+			continue
+		}
+		directory, _, _ := strings.Cut(strings.TrimPrefix(line, "add_subdirectory("), ")")
+		top, _, _ := strings.Cut(strings.TrimSpace(directory), "/")
+		if !copied[top] {
+			problems.add("%s: the build stage does not copy %s/, which %s adds: COPY it",
+				dockerfile, top, filepath.Base(cmakeLists))
+			copied[top] = true // said once
+		}
+	}
+	return nil
 }
 
 // runtimePackages returns the packages named by `apt-get install` in the runtime stage.

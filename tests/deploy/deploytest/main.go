@@ -119,10 +119,12 @@ func main() {
 		dockerfile := fs.String("dockerfile", "", "the Dockerfile whose last stage is the image")
 		var binaries stringList
 		fs.Var(&binaries, "binary", "a binary the image ships (repeatable)")
+		cmakeLists := fs.String("cmakelists", "", "the top-level CMakeLists.txt the build stage "+
+			"configures: every directory it adds unconditionally must be copied")
 		var problems stringList
 		fs.Var(&problems, "expect-problem", expectProblemUsage)
 		fs.Parse(args)
-		err = runImageLibs(*dockerfile, binaries, problems)
+		err = runImageLibs(*dockerfile, *cmakeLists, binaries, problems)
 	case "monitoring":
 		dashboard := fs.String("dashboard", "", "the Grafana dashboard (JSON)")
 		rules := fs.String("rules", "", "the alert rules (a PrometheusRule or a rules file)")
