@@ -100,19 +100,20 @@ Cluster::Cluster(asio::any_io_executor executor, ClusterConfig config)
       KS_LOG_IN(kError, "cluster", logContext(), address.error().message);
       continue;
     }
-    bootstrap_connections_.push_back(makeConnection(address->host, address->port, "bootstrap",
-                                                    "bootstrap " + address->toString()));
+    bootstrap_connections_.push_back(
+        makeConnection(address->host, address->port, kNoNode, "bootstrap " + address->toString()));
   }
 }
 
 Cluster::~Cluster() = default;
 
 std::shared_ptr<net::BrokerConnection> Cluster::makeConnection(const std::string& host,
-                                                               uint16_t port,
-                                                               const std::string& broker,
+                                                               uint16_t port, NodeId node,
                                                                const std::string& label) {
+  const std::string broker = node == kNoNode ? "bootstrap" : std::to_string(node);
   return net::BrokerConnection::create(
-      strand_.get_inner_executor(), host, port, config_.connection, config_.name + " " + label,
+      strand_.get_inner_executor(), host, port, config_.connection,
+      {config_.name + " " + label, config_.name, node},
       config_.observer ? config_.observer->attach(config_.name, broker) : nullptr);
 }
 
@@ -161,7 +162,7 @@ std::shared_ptr<net::BrokerConnection> Cluster::dedicatedConnection(NodeId node,
   std::lock_guard lock(mutex_);
   const BrokerInfo* broker = connectableBroker(node);
   if (!broker) return nullptr;
-  return makeConnection(broker->host, static_cast<uint16_t>(broker->port), std::to_string(node),
+  return makeConnection(broker->host, static_cast<uint16_t>(broker->port), node,
                         "broker " + std::to_string(node) + " " + label);
 }
 
@@ -178,8 +179,7 @@ std::shared_ptr<net::BrokerConnection> Cluster::connection(NodeId node, Connecti
   if (!slot) {
     std::string label = "broker " + std::to_string(node) + " " + std::string(purposeName(purpose));
     if (!key.empty()) label += " " + key;
-    slot = makeConnection(broker->host, static_cast<uint16_t>(broker->port), std::to_string(node),
-                          label);
+    slot = makeConnection(broker->host, static_cast<uint16_t>(broker->port), node, label);
   }
   return slot;
 }

@@ -102,10 +102,10 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   // The node's entry in the current metadata, when it has a usable address and the cluster is
   // not stopped. Under mutex_.
   const BrokerInfo* connectableBroker(NodeId node) const;
-  // `broker` names it to the observer: the node id, or "bootstrap".
+  // A connection to `node` (kNoNode for a bootstrap address), which logs name as their broker
+  // and the observer as its node id or "bootstrap".
   std::shared_ptr<net::BrokerConnection> makeConnection(const std::string& host, uint16_t port,
-                                                        const std::string& broker,
-                                                        const std::string& label);
+                                                        NodeId node, const std::string& label);
 
   ClusterConfig config_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;

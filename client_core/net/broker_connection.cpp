@@ -33,20 +33,22 @@ std::string_view BrokerConnection::stateName(State state) {
 
 std::shared_ptr<BrokerConnection> BrokerConnection::create(
     asio::any_io_executor executor, std::string host, uint16_t port, ConnectionConfig config,
-    std::string label, std::unique_ptr<ConnectionEvents> events) {
+    ConnectionLabel label, std::unique_ptr<ConnectionEvents> events) {
   return std::shared_ptr<BrokerConnection>(
       new BrokerConnection(std::move(executor), std::move(host), port, std::move(config),
                            std::move(label), std::move(events)));
 }
 
 BrokerConnection::BrokerConnection(asio::any_io_executor executor, std::string host, uint16_t port,
-                                   ConnectionConfig config, std::string label,
+                                   ConnectionConfig config, ConnectionLabel label,
                                    std::unique_ptr<ConnectionEvents> events)
     : strand_(asio::make_strand(executor)),
       host_(std::move(host)),
       port_(port),
       config_(std::move(config)),
-      label_(std::move(label)),
+      label_(std::move(label.text)),
+      log_cluster_(std::move(label.cluster)),
+      log_broker_(label.broker),
       events_(std::move(events)),
       socket_(strand_),
       writer_wake_(strand_),
@@ -81,9 +83,9 @@ std::optional<int16_t> BrokerConnection::negotiatedVersion(protocol::ApiKey key)
 void BrokerConnection::setState(State state) {
   State old = state_.exchange(state, std::memory_order_relaxed);
   if (old != state) {
-    KS_LOG(kDebug, "connection",
-           label_ << " " << host_ << ":" << port_ << " " << stateName(old) << " -> "
-                  << stateName(state));
+    KS_LOG_IN(kDebug, "connection", logContext(),
+              label_ << " " << host_ << ":" << port_ << " " << stateName(old) << " -> "
+                     << stateName(state));
   }
 }
 
@@ -137,7 +139,8 @@ void BrokerConnection::onTimeout(const PendingPtr& pending) {
                         label_ + " " + host_ + ":" + std::to_string(port_) + ": " + what});
   if (pending->written) {
     // The broker answers in order: nothing behind this request can be answered before it.
-    KS_LOG(kWarn, "connection", label_ << ": " << what << "; closing the connection");
+    KS_LOG_IN(kWarn, "connection", logContext(),
+              label_ << ": " << what << "; closing the connection");
     close_reason_ = transportError("connection closed after a " + what);
     boost::system::error_code ignored;
     socket_.close(ignored);
@@ -169,7 +172,7 @@ asio::awaitable<void> BrokerConnection::run() {
     Result<void> up = co_await connect();
     if (up.ok()) up = co_await negotiate();
     if (!up.ok()) {
-      KS_LOG(kWarn, "connection", up.error().message);
+      KS_LOG_IN(kWarn, "connection", logContext(), up.error().message);
       boost::system::error_code ignored;
       socket_.close(ignored);
       if (closed_) break;
@@ -181,7 +184,8 @@ asio::awaitable<void> BrokerConnection::run() {
     backoff_.reset();
     connects_.fetch_add(1, std::memory_order_relaxed);
     setState(State::kUp);
-    KS_LOG(kInfo, "connection", label_ << " connected to " << host_ << ":" << port_);
+    KS_LOG_IN(kInfo, "connection", logContext(),
+              label_ << " connected to " << host_ << ":" << port_);
     if (events_) events_->onConnected();
 
     auto reason = co_await (readLoop() || writeLoop());
@@ -191,7 +195,7 @@ asio::awaitable<void> BrokerConnection::run() {
     boost::system::error_code ignored;
     socket_.close(ignored);
     if (closed_) break;
-    KS_LOG(kInfo, "connection", error.message);
+    KS_LOG_IN(kInfo, "connection", logContext(), error.message);
     failAll(error);
     backoff_.next();  // reconnecting at once after a drop would hammer a struggling broker
   }
@@ -272,8 +276,8 @@ asio::awaitable<Result<void>> BrokerConnection::negotiate() {
         co_return Error{ErrorCode::kUnsupportedApi,
                         label_ + ": the broker rejected ApiVersions v0"};
       }
-      KS_LOG(kDebug, "connection",
-             label_ << ": ApiVersions v" << version << " unsupported, retrying with v" << retry);
+      KS_LOG_IN(kDebug, "connection", logContext(),
+                label_ << ": ApiVersions v" << version << " unsupported, retrying with v" << retry);
       version = std::max<int16_t>(retry, 0);
       continue;
     }

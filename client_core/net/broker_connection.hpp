@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 
+#include "client_core/common/log.hpp"
 #include "client_core/net/backoff.hpp"
 #include "client_core/net/connection_config.hpp"
 #include "client_core/net/connection_observer.hpp"
@@ -49,16 +50,29 @@ struct RequestOptions {
   bool expect_response = true;
 };
 
+// How a connection is named: `text` prefixes its errors and log messages ("default broker 2
+// control"); `cluster` and `broker` (the node id, -1 for a bootstrap address) are the context of
+// its log entries. A label of text alone names a connection outside any cluster.
+struct ConnectionLabel {
+  explicit ConnectionLabel(std::string label_text) : text(std::move(label_text)) {}
+  ConnectionLabel(std::string label_text, std::string cluster_name, int32_t node)
+      : text(std::move(label_text)), cluster(std::move(cluster_name)), broker(node) {}
+
+  std::string text;
+  std::string cluster;
+  int32_t broker = -1;
+};
+
 class BrokerConnection : public std::enable_shared_from_this<BrokerConnection> {
  public:
   enum class State { kIdle, kConnecting, kNegotiating, kUp, kBackoff, kClosed };
   static std::string_view stateName(State state);
 
-  // `label` names the connection in logs and errors, e.g. "broker 2 control". `events`, when
-  // set, is told what the connection does (see ConnectionObserver).
+  // `label` names the connection in logs and errors. `events`, when set, is told what the
+  // connection does (see ConnectionObserver).
   static std::shared_ptr<BrokerConnection> create(
       boost::asio::any_io_executor executor, std::string host, uint16_t port,
-      ConnectionConfig config, std::string label,
+      ConnectionConfig config, ConnectionLabel label,
       std::unique_ptr<ConnectionEvents> events = nullptr);
   ~BrokerConnection();
   BrokerConnection(const BrokerConnection&) = delete;
@@ -110,7 +124,7 @@ class BrokerConnection : public std::enable_shared_from_this<BrokerConnection> {
   using VersionTable = std::array<std::pair<int16_t, int16_t>, 128>;
 
   BrokerConnection(boost::asio::any_io_executor executor, std::string host, uint16_t port,
-                   ConnectionConfig config, std::string label,
+                   ConnectionConfig config, ConnectionLabel label,
                    std::unique_ptr<ConnectionEvents> events);
 
   void submit(PendingPtr pending);  // on the strand
@@ -119,6 +133,7 @@ class BrokerConnection : public std::enable_shared_from_this<BrokerConnection> {
   void reportDone(const Pending& pending, bool answered);
   void onTimeout(const PendingPtr& pending);
   void failAll(const Error& error);
+  log::Context logContext() const { return {.cluster = log_cluster_, .broker = log_broker_}; }
   void wakeWriter();
   void setState(State state);
   Error transportError(const std::string& what) const;
@@ -136,6 +151,8 @@ class BrokerConnection : public std::enable_shared_from_this<BrokerConnection> {
   const uint16_t port_;
   const ConnectionConfig config_;
   const std::string label_;
+  const std::string log_cluster_;
+  const int32_t log_broker_;
   const std::unique_ptr<ConnectionEvents> events_;  // may be null; used on the strand
 
   boost::asio::ip::tcp::socket socket_;

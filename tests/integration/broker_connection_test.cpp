@@ -32,7 +32,8 @@ class BrokerConnectionTest : public ::testing::Test {
   std::shared_ptr<BrokerConnection> connect(uint16_t port, ConnectionConfig config = {}) {
     config.reconnect_backoff = std::chrono::milliseconds(10);
     config.reconnect_backoff_max = std::chrono::milliseconds(50);
-    return BrokerConnection::create(io_.get_executor(), "127.0.0.1", port, config, "test");
+    return BrokerConnection::create(io_.get_executor(), "127.0.0.1", port, config,
+                                    ConnectionLabel("test"));
   }
 
   template <protocol::ApiDefinition A>
@@ -326,7 +327,8 @@ TEST_F(BrokerConnectionTest, CloseEndsAReconnectBackoff) {
   ConnectionConfig config;
   config.reconnect_backoff = std::chrono::seconds(60);
   config.reconnect_backoff_max = std::chrono::seconds(60);
-  auto c = BrokerConnection::create(io_.get_executor(), "127.0.0.1", closed_port, config, "test");
+  auto c = BrokerConnection::create(io_.get_executor(), "127.0.0.1", closed_port, config,
+                                    ConnectionLabel("test"));
   auto refused = send<protocol::MetadataApi>(c);
   ASSERT_FALSE(await(refused).ok());
   auto waiting = send<protocol::MetadataApi>(c);  // waits for the 60 s backoff

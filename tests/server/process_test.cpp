@@ -64,7 +64,7 @@ TEST(SidecarProcessTest, ServesAndStopsOnSigint) {
 }
 
 // --log-format=json: every line the daemon writes, from start to exit, is a JSON object with the
-// entry's time, level, component and message, and entries about a cluster name it.
+// entry's time, level, component and message, and entries about a cluster or a broker name it.
 TEST(SidecarProcessTest, JsonLogsAreOneObjectPerLine) {
   ChildProcess sidecar({kSidecar, "--embedded-broker", "--grpc-listen=127.0.0.1:0",
                         "--http-listen=127.0.0.1:0", "--threads=2", "--log-format=json"});
@@ -83,6 +83,7 @@ TEST(SidecarProcessTest, JsonLogsAreOneObjectPerLine) {
 
   size_t lines = 0;
   bool producer_has_cluster = false;
+  bool connection_has_broker = false;
   std::istringstream err(sidecar.err());
   for (std::string line; std::getline(err, line); ++lines) {
     google::protobuf::Struct entry;
@@ -92,13 +93,17 @@ TEST(SidecarProcessTest, JsonLogsAreOneObjectPerLine) {
       ASSERT_TRUE(fields.contains(key)) << key << " missing in " << line;
       EXPECT_FALSE(fields.at(key).string_value().empty()) << key << " in " << line;
     }
-    if (fields.at("component").string_value() == "producers") {
-      producer_has_cluster =
-          fields.contains("cluster") && fields.at("cluster").string_value() == "default";
+    const bool in_default =
+        fields.contains("cluster") && fields.at("cluster").string_value() == "default";
+    const std::string& component = fields.at("component").string_value();
+    if (component == "producers") producer_has_cluster = in_default;
+    if (component == "connection" && in_default && fields.contains("broker")) {
+      connection_has_broker = fields.at("broker").number_value() >= 1;
     }
   }
   EXPECT_GT(lines, 5u) << sidecar.err();
   EXPECT_TRUE(producer_has_cluster) << sidecar.err();
+  EXPECT_TRUE(connection_has_broker) << sidecar.err();
 }
 
 TEST(SidecarProcessTest, HelpAndVersion) {
