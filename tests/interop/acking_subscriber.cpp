@@ -347,7 +347,11 @@ grpc::Status AckingSubscriber::close() {
   v1::SubscribeRequest request;
   request.set_close(true);
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    // What was delivered is acked before the close (unless acks are held), so that the close
+    // commits all of it: the acker would drop what it has not written yet.
+    changed_.wait_for(lock, std::chrono::seconds(10),
+                      [&] { return hold_ || (to_ack_.empty() && !acking_); });
     stopping_ = true;
     changed_.notify_all();
   }
