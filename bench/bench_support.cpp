@@ -110,14 +110,21 @@ ClientCpu::ClientCpu() {
   }
 }
 
+namespace {
+double clockSeconds(clockid_t clock) {
+  timespec now{};
+  clock_gettime(clock, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+}  // namespace
+
 double ClientCpu::seconds() const {
-  auto read = [](clockid_t clock) {
-    timespec now{};
-    clock_gettime(clock, &now);
-    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-  };
-  double total = read(CLOCK_PROCESS_CPUTIME_ID);
-  for (clockid_t clock : mock_clocks_) total -= read(clock);
+  return clockSeconds(CLOCK_PROCESS_CPUTIME_ID) - mockSeconds();
+}
+
+double ClientCpu::mockSeconds() const {
+  double total = 0;
+  for (clockid_t clock : mock_clocks_) total += clockSeconds(clock);
   return total;
 }
 
@@ -301,12 +308,14 @@ bool measureRun(const ClientCpu& cpu, const Workload& workload, int rep, std::st
                 const std::function<RunResult()>& run, Samples& samples) {
   RunResult result;
   const double cpu_before = cpu.seconds();
+  const double mock_before = cpu.mockSeconds();
   try {
     result = run();
   } catch (const std::exception& e) {
     result.error = e.what();
   }
   const double cpu_seconds = cpu.seconds() - cpu_before;
+  const double mock_seconds = cpu.mockSeconds() - mock_before;
   std::cerr << "  " << workload.name << " run " << rep << " " << client << ": ";
   if (!result.error.empty()) {
     std::cerr << "FAILED: " << result.error << "\n";
@@ -314,7 +323,7 @@ bool measureRun(const ClientCpu& cpu, const Workload& workload, int rep, std::st
   }
   std::cerr << fixed(result.seconds, 3) << " s, "
             << fixed(static_cast<double>(workload.records) / result.seconds, 0) << " records/s, "
-            << fixed(cpu_seconds, 3) << " s of CPU\n";
+            << fixed(cpu_seconds, 3) << " s of CPU, the mock " << fixed(mock_seconds, 3) << " s\n";
   samples.seconds.push_back(result.seconds);
   samples.cpu_seconds.push_back(cpu_seconds);
   if (result.steady_seconds > 0) {

@@ -202,6 +202,8 @@ class ClientCpu {
   ClientCpu();
   // Seconds since some fixed point; only differences mean anything. Any thread.
   double seconds() const;
+  // Seconds of the mock's thread alone (0 when it was not found). Any thread.
+  double mockSeconds() const;
   // False when the mock's thread was not found (its name changed): seconds() then counts it too.
   bool excludesMock() const { return !mock_clocks_.empty(); }
 
