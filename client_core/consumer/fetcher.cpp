@@ -351,8 +351,7 @@ void Fetcher::onResponse(const LoopKey& key, Loop& loop, const Round& round,
     failed = Error{code, round.label + ": Fetch failed: " + std::string(errorDescription(code))};
   }
 
-  std::map<std::pair<std::string_view, int32_t>, const protocol::FetchResponse::PartitionData*>
-      answers;
+  Answers answers;
   if (!failed) {
     for (const auto& topic : result->responses) {
       std::string_view name = topic.topic;
@@ -367,6 +366,8 @@ void Fetcher::onResponse(const LoopKey& key, Loop& loop, const Round& round,
       }
     }
   }
+
+  FrameSharing sharing = frameSharing(round, answers);
 
   for (const Round::Sent& sent : round.sent) {
     auto it = wants_.find(sent.ticket);
@@ -438,13 +439,18 @@ void Fetcher::onResponse(const LoopKey& key, Loop& loop, const Round& round,
       if (data->aborted_transactions) fetched.aborted_transactions = *data->aborted_transactions;
     }
     if (has_records && fetched.error.code == ErrorCode::kNone) {
-      // A small part of a large response gets a copy of its own, so that a consumer holding
-      // it does not keep the whole frame alive (the lease counts only the partition's bytes).
       const protocol::Records& records = *data->records;
-      fetched.records = records.owner && records.data.size() * 2 < records.owner->size()
-                            ? protocol::Records::copyOf(records.data)
-                            : records;
-      fetched.lease = lease(fetched.records.data.size());
+      if (!records.owner) {  // already a copy of its own
+        fetched.records = records;
+        fetched.lease = lease(records.data.size());
+      } else if (sharing.executor && want.executor == *sharing.executor) {
+        fetched.records = records;
+        if (!sharing.frame_lease) sharing.frame_lease = lease(records.owner->size());
+        fetched.lease = sharing.frame_lease;
+      } else {
+        fetched.records = protocol::Records::copyOf(records.data);
+        fetched.lease = lease(records.data.size());
+      }
       loop.lent[tp] = now;
     }
     answer(sent.ticket, std::move(fetched));
@@ -461,6 +467,35 @@ void Fetcher::onResponse(const LoopKey& key, Loop& loop, const Round& round,
     loop.backoff.reset();
   }
   if (!stale_topics.empty()) requestRefresh(std::move(stale_topics));
+}
+
+Fetcher::FrameSharing Fetcher::frameSharing(const Round& round, const Answers& answers) const {
+  std::vector<std::pair<asio::any_io_executor, size_t>> bytes_by_consumer;
+  size_t frame_bytes = 0;
+  for (const Round::Sent& sent : round.sent) {
+    auto want = wants_.find(sent.ticket);
+    if (want == wants_.end()) continue;
+    const TopicPartition& tp = want->second.position.partition;
+    auto answer = answers.find({tp.topic, tp.partition});
+    if (answer == answers.end()) continue;
+    const protocol::FetchResponse::PartitionData& data = *answer->second;
+    if (data.error_code != 0 || !data.records || !data.records->owner) continue;
+    frame_bytes = data.records->owner->size();
+    auto consumer = std::find_if(bytes_by_consumer.begin(), bytes_by_consumer.end(),
+                                 [&](const auto& c) { return c.first == want->second.executor; });
+    if (consumer == bytes_by_consumer.end()) {
+      bytes_by_consumer.emplace_back(want->second.executor, data.records->data.size());
+    } else {
+      consumer->second += data.records->data.size();
+    }
+  }
+  auto most = std::max_element(bytes_by_consumer.begin(), bytes_by_consumer.end(),
+                               [](const auto& a, const auto& b) { return a.second < b.second; });
+  FrameSharing sharing;
+  if (most != bytes_by_consumer.end() && most->second * 2 >= frame_bytes) {
+    sharing.executor = most->first;
+  }
+  return sharing;
 }
 
 std::chrono::milliseconds Fetcher::maxWait(Loop& loop) const {

@@ -20,9 +20,10 @@
 //   meanwhile wait for the next round. While partitions just answered with records are out with
 //   their consumers, whose next wants will find records, Fetches wait busy_max_wait at most.
 // - Bytes handed out are counted until the answer's lease is released; while the total reaches
-//   max_buffered_bytes, no Fetch is sent. An answer's records point into the response frame
-//   when they are most of it, and are copied out otherwise, so that a slow consumer holding a
-//   small answer never keeps a large frame alive.
+//   max_buffered_bytes, no Fetch is sent. The consumer that gets at least half of a response
+//   is handed records that point into the response frame, all under one lease of the whole
+//   frame; other consumers get copies of their parts, so that a slow consumer holding a small
+//   part never keeps a large frame alive, nor its bytes counted against the others.
 // - Topics are named by id for brokers that fetch by id (Fetch v13+).
 // - read_committed fetches use connections of their own, so that neither isolation level's
 //   MaxWait holds up the other's requests.
@@ -150,6 +151,17 @@ class Fetcher : public std::enable_shared_from_this<Fetcher> {
                                          std::vector<Ticket> tickets);
   void onResponse(const LoopKey& key, Loop& loop, const Round& round,
                   Result<protocol::FetchResponse> result);
+  // A response's partitions by topic name and index.
+  using Answers =
+      std::map<std::pair<std::string_view, int32_t>, const protocol::FetchResponse::PartitionData*>;
+  // Which consumer (by executor) is handed the response frame itself: the one that gets at
+  // least half its bytes, if any. Its records point into the frame, under one lease of the
+  // whole frame; the others get copies of their parts, each under its own lease.
+  struct FrameSharing {
+    std::optional<boost::asio::any_io_executor> executor;
+    std::shared_ptr<const void> frame_lease;  // taken at the first partition handed over
+  };
+  FrameSharing frameSharing(const Round& round, const Answers& answers) const;
   // The MaxWait of the loop's next request: busy_max_wait while partitions it answered with
   // records may be asked for again soon, else max_wait.
   std::chrono::milliseconds maxWait(Loop& loop) const;

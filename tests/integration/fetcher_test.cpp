@@ -1,8 +1,8 @@
 // The shared Fetcher against the mock-cluster tool (records come back whole and in order from
 // several brokers; two wants of one partition; empty and out-of-range answers; a leader that
-// moves, injected errors and a broker outage; the buffer budget; cancel and stop), and against
-// scripted brokers that speak Fetch v13+ (one request per broker per round, naming topics by id;
-// rotation; whole-request errors).
+// moves, injected errors and a broker outage; the buffer budget; which consumer shares a response
+// frame; cancel and stop), and against scripted brokers that speak Fetch v13+ (one request per
+// broker per round, naming topics by id; rotation; whole-request errors).
 #include "client_core/consumer/fetcher.hpp"
 
 #include <gtest/gtest.h>
@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <condition_variable>
 #include <future>
 #include <map>
@@ -346,7 +347,8 @@ TEST_F(FetcherTest, FetchesNoMoreWhileTheBufferBudgetIsSpent) {
   Asked first = ask(at("orders", 0, 0));
   FetchedPartition held = await(first);
   ASSERT_FALSE(held.records.data.empty());
-  EXPECT_EQ(fetcher_->bufferedBytes(), held.records.data.size());
+  ASSERT_NE(held.records.owner, nullptr);  // the whole response is its, and counts
+  EXPECT_EQ(fetcher_->bufferedBytes(), held.records.owner->size());
 
   Asked second = ask(at("orders", 5, 0));
   EXPECT_EQ(second.answer.wait_for(kShortWait), std::future_status::timeout)
@@ -369,6 +371,41 @@ TEST_F(FetcherTest, FetchesNoMoreWhileTheBufferBudgetIsSpent) {
   fetcher_.reset();
   ASSERT_TRUE(waitUntil([&] { return gone.expired(); }, 2s));
   outliving = {};
+}
+
+TEST_F(FetcherTest, TheConsumerWithMostOfAResponseSharesItsFrameAndTheOthersGetCopies) {
+  FetchConfig config;
+  config.max_wait = 300ms;
+  makeFetcher(config);
+  for (int32_t p = 0; p < 3; ++p) command("leader orders " + std::to_string(p) + " 1");
+  std::promise<Result<MetadataPtr>> refreshed;
+  cluster_->refreshMetadata({"orders"}, [&](Result<MetadataPtr> r) { refreshed.set_value(r); });
+  ASSERT_TRUE(refreshed.get_future().get().ok());
+  produce(0, 0, 60);
+  produce(1, 0, 2);
+
+  // An empty partition holds the broker's round, so that the next one carries both wants.
+  const auto consumer_a = boost::asio::make_strand(io_.executor());
+  const auto consumer_b = boost::asio::make_strand(io_.executor());
+  Asked empty = consumer::ask(*fetcher_, at("orders", 2, 0), io_.executor());
+  std::this_thread::sleep_for(100ms);
+  Asked most = consumer::ask(*fetcher_, at("orders", 0, 0), consumer_a);
+  Asked least = consumer::ask(*fetcher_, at("orders", 1, 0), consumer_b);
+  FetchedPartition shared = await(most);
+  FetchedPartition copied = await(least);
+  ASSERT_EQ(decode(shared).records.size(), 60u);
+  ASSERT_EQ(decode(copied).records.size(), 2u);
+  ASSERT_NE(shared.records.owner, nullptr);
+  ASSERT_NE(copied.records.owner, nullptr);
+  EXPECT_GT(shared.records.owner->size(), shared.records.data.size()) << "not the frame";
+  EXPECT_EQ(copied.records.owner->size(), copied.records.data.size()) << "not a copy";
+  EXPECT_EQ(fetcher_->bufferedBytes(), shared.records.owner->size() + copied.records.data.size());
+
+  shared = {};
+  EXPECT_EQ(fetcher_->bufferedBytes(), copied.records.data.size());
+  copied = {};
+  EXPECT_EQ(fetcher_->bufferedBytes(), 0u);
+  fetcher_->cancel(empty.ticket);
 }
 
 TEST_F(FetcherTest, CancelledWantsAreNotAnsweredAndStopAnswersTheRest) {
