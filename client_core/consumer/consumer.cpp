@@ -304,7 +304,7 @@ void Consumer::fetchMore() {
   for (auto& [partition, state] : partitions_) {
     if (buffered_bytes_ >= config_.max_buffered_bytes) return;
     if (state.phase != PartitionState::Phase::kFetching || state.paused || state.revoking ||
-        state.backing_off || state.fetching) {
+        state.backing_off || state.fetching || state.decoding) {
       continue;
     }
     const int32_t partition_max =
@@ -360,36 +360,76 @@ void Consumer::onFetched(const TopicPartition& partition, Fetcher::Ticket ticket
       config_.isolation == IsolationLevel::kReadCommitted && fetched.last_stable_offset >= 0
           ? fetched.last_stable_offset
           : fetched.high_watermark;
-  if (!fetched.records.data.empty()) bufferRecords(partition, *state, std::move(fetched));
+  if (!fetched.records.data.empty()) return decode(partition, *state, std::move(fetched));
   if (state->phase == PartitionState::Phase::kFetching) reportEndIfCaughtUp(partition, *state);
   reportLag(partition, *state);
   fetchMore();
 }
 
-void Consumer::bufferRecords(const TopicPartition& partition, PartitionState& state,
-                             FetchedPartition fetched) {
+Consumer::Decoded Consumer::decodeFetched(FetchedPartition fetched, IsolationLevel isolation,
+                                          bool verify_crc) {
+  Decoded decoded;
   std::shared_ptr<const void> lease = fetched.lease;
-  const bool was_empty = state.buffered.empty();
-  FetchedRecordReader reader(std::move(fetched), config_.isolation,
-                             record::DecodeOptions{.verify_crc = config_.check_crcs});
+  FetchedRecordReader reader(std::move(fetched), isolation,
+                             record::DecodeOptions{.verify_crc = verify_crc});
   while (true) {
     BufferedBatch entry;
     entry.lease = lease;
     Result<bool> more = reader.next(entry.batch);
     if (!more.ok()) {
-      // Nothing past a corrupt batch can be trusted: what came before it is delivered, and the
-      // partition waits for a seek past it.
-      state.fetch_offset = reader.nextOffset();
-      stopPartition(partition, state, more.error());
+      decoded.error = more.error();
       break;
     }
     if (!*more) break;
     if (entry.batch.records.empty()) continue;
+    decoded.batches.push_back(std::move(entry));
+  }
+  decoded.next_offset = reader.nextOffset();
+  return decoded;
+}
+
+void Consumer::decode(const TopicPartition& partition, PartitionState& state,
+                      FetchedPartition fetched) {
+  state.decoding = true;
+  asio::post(strand_.get_inner_executor(),
+             [weak = weak_from_this(), strand = strand_, partition, generation = state.generation,
+              fetched = std::move(fetched), isolation = config_.isolation,
+              verify_crc = config_.check_crcs]() mutable {
+               asio::post(strand, [weak, partition, generation,
+                                   decoded = decodeFetched(std::move(fetched), isolation,
+                                                           verify_crc)]() mutable {
+                 if (auto self = weak.lock()) self->onDecoded(partition, generation, decoded);
+               });
+             });
+}
+
+void Consumer::onDecoded(const TopicPartition& partition, uint64_t generation, Decoded& decoded) {
+  PartitionState* state = find(partition);
+  if (!state) return;
+  state->decoding = false;
+  if (closing_) return;
+  if (state->generation == generation) {
+    bufferRecords(partition, *state, decoded);
+    if (state->phase == PartitionState::Phase::kFetching) reportEndIfCaughtUp(partition, *state);
+    reportLag(partition, *state);
+  }
+  fetchMore();
+}
+
+void Consumer::bufferRecords(const TopicPartition& partition, PartitionState& state,
+                             Decoded& decoded) {
+  const bool was_empty = state.buffered.empty();
+  for (BufferedBatch& entry : decoded.batches) {
     state.buffered_bytes += entry.batch.size_in_bytes;
     buffered_bytes_ += entry.batch.size_in_bytes;
     state.buffered.push_back(std::move(entry));
   }
-  if (state.phase == PartitionState::Phase::kFetching) state.fetch_offset = reader.nextOffset();
+  state.fetch_offset = decoded.next_offset;
+  if (decoded.error) {
+    // Nothing past a corrupt batch can be trusted: what came before it is delivered, and the
+    // partition waits for a seek past it.
+    stopPartition(partition, state, *decoded.error);
+  }
   if (state.buffered.empty()) {
     // Only control records, aborted transactions or records below the position: skip them.
     state.position = std::max(state.position, state.fetch_offset);

@@ -20,10 +20,11 @@
 //
 // Owned by shared_ptr (create()). The consumer, its group membership and its listener share one
 // strand (strand()); public methods must be called on it, and listener calls and completions
-// run on it. Some run inside the call that caused them, so a listener must not assume it is
-// called from an empty stack: take() may call onEndOfPartition(), resume() may call
-// onRecordsAvailable(), and seek() calls `done` before returning for an offset target or a
-// partition that is not assigned.
+// run on it. Only the decoding of fetched records (decompression, CRCs) leaves it, for the
+// strand's inner executor, so that one consumer's partitions decode on every I/O thread. Some run
+// inside the call that caused them, so a listener must not assume it is called from an empty stack:
+// take() may call onEndOfPartition(), resume() may call onRecordsAvailable(), and seek() calls
+// `done` before returning for an offset target or a partition that is not assigned.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -164,6 +165,7 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
     bool backing_off = false;     // failed; the retry timer starts or fetches it again
     int64_t high_watermark = -1;  // (the last stable offset under read_committed) last seen
     std::optional<Fetcher::Ticket> fetching;
+    bool decoding = false;                    // fetched records are being decoded off the strand
     ErrorCode last_error = ErrorCode::kNone;  // reported once until it changes
     std::deque<BufferedBatch> buffered;
     size_t buffered_bytes = 0;
@@ -197,8 +199,19 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   // buffer has room.
   void fetchMore();
   void onFetched(const TopicPartition& partition, Fetcher::Ticket ticket, FetchedPartition fetched);
-  void bufferRecords(const TopicPartition& partition, PartitionState& state,
-                     FetchedPartition fetched);
+  // A fetched partition's batches for the application, decoded (and their CRCs checked) off
+  // the strand, so that the partitions of one consumer decompress on every I/O thread.
+  struct Decoded {
+    std::vector<BufferedBatch> batches;
+    int64_t next_offset = -1;    // where the next fetch starts
+    std::optional<Error> error;  // a corrupt batch, after `batches`
+  };
+  static Decoded decodeFetched(FetchedPartition fetched, IsolationLevel isolation, bool verify_crc);
+  // Decodes `fetched` on the strand's inner executor, then goes on in onDecoded.
+  void decode(const TopicPartition& partition, PartitionState& state, FetchedPartition fetched);
+  // Buffers what was decoded, unless a seek or stop made it stale meanwhile.
+  void onDecoded(const TopicPartition& partition, uint64_t generation, Decoded& decoded);
+  void bufferRecords(const TopicPartition& partition, PartitionState& state, Decoded& decoded);
   void reportEndIfCaughtUp(const TopicPartition& partition, PartitionState& state);
   void reportLag(const TopicPartition& partition, const PartitionState& state);
   // Reports `error` (unless it repeats the last one) and retries the partition after a backoff.
