@@ -41,6 +41,58 @@ inline uint64_t loadLittleEndian64(const uint8_t* p) {
 }
 
 #ifdef KS_CRC32C_X86
+#if defined(__x86_64__)
+// The crc32 instruction takes three cycles but can start one per cycle, so long inputs run as
+// three interleaved streams over consecutive blocks, whose registers are then combined. The CRC
+// register is linear: running it over n more bytes maps a register r to shift_n(r) XOR (the
+// register run over those bytes from 0). So the register after blocks A, B, C is
+// shift_B(shift_B(a) ^ b) ^ c, where a, b and c are the three streams' registers.
+constexpr size_t kStreamBlock = 256;
+
+// shift_kStreamBlock as four byte-indexed tables: the shift of each byte value at each place.
+using ShiftTables = std::array<std::array<uint32_t, 256>, 4>;
+
+__attribute__((target("sse4.2"))) ShiftTables makeShiftTables() {
+  ShiftTables t{};
+  for (size_t place = 0; place < t.size(); ++place) {
+    for (uint32_t b = 0; b < 256; ++b) {
+      uint64_t r = b << (8 * place);
+      for (size_t i = 0; i < kStreamBlock; i += 8) r = _mm_crc32_u64(r, 0);
+      t[place][b] = static_cast<uint32_t>(r);
+    }
+  }
+  return t;
+}
+
+inline uint32_t shiftOneBlock(const ShiftTables& t, uint32_t r) {
+  return t[0][r & 0xff] ^ t[1][(r >> 8) & 0xff] ^ t[2][(r >> 16) & 0xff] ^ t[3][r >> 24];
+}
+
+__attribute__((target("sse4.2"))) uint64_t threeStreams(const uint8_t*& p, size_t& n, uint64_t a) {
+  static const ShiftTables tables = makeShiftTables();
+  while (n >= 3 * kStreamBlock) {
+    uint64_t b = 0;
+    uint64_t c = 0;
+    for (size_t i = 0; i < kStreamBlock; i += 8) {
+      uint64_t wa;
+      uint64_t wb;
+      uint64_t wc;
+      std::memcpy(&wa, p + i, 8);
+      std::memcpy(&wb, p + kStreamBlock + i, 8);
+      std::memcpy(&wc, p + 2 * kStreamBlock + i, 8);
+      a = _mm_crc32_u64(a, wa);
+      b = _mm_crc32_u64(b, wb);
+      c = _mm_crc32_u64(c, wc);
+    }
+    const uint32_t ab = shiftOneBlock(tables, static_cast<uint32_t>(a)) ^ static_cast<uint32_t>(b);
+    a = shiftOneBlock(tables, ab) ^ static_cast<uint32_t>(c);
+    p += 3 * kStreamBlock;
+    n -= 3 * kStreamBlock;
+  }
+  return a;
+}
+#endif
+
 __attribute__((target("sse4.2"))) uint32_t hardwareCrc(const uint8_t* p, size_t n, uint32_t crc) {
   uint32_t c = ~crc;
   while (n > 0 && (reinterpret_cast<uintptr_t>(p) & 7) != 0) {
@@ -48,7 +100,7 @@ __attribute__((target("sse4.2"))) uint32_t hardwareCrc(const uint8_t* p, size_t 
     --n;
   }
 #if defined(__x86_64__)
-  uint64_t wide = c;
+  uint64_t wide = threeStreams(p, n, c);
   while (n >= 8) {
     uint64_t word;
     std::memcpy(&word, p, sizeof word);

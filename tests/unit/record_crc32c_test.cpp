@@ -59,6 +59,13 @@ TEST(RecordCrc32cTest, HardwareAndPortablePathsAgreeOnRandomData) {
       ASSERT_EQ(crc32cHardware(slice), crc32cPortable(slice)) << start << "+" << length;
     }
   }
+  // Around the lengths where the three-stream loop takes over (768 bytes) and repeats.
+  for (size_t length : {767, 768, 769, 1535, 1536, 1537, 2303, 2304, 2311, 65536}) {
+    for (size_t start : {0, 3}) {
+      const ByteView slice = ByteView(data).subspan(start, length);
+      ASSERT_EQ(crc32cHardware(slice, 7), crc32cPortable(slice, 7)) << start << "+" << length;
+    }
+  }
   for (int i = 0; i < 200; ++i) {
     const size_t start = rng() % 1000;
     const size_t length = rng() % (data.size() - start);
