@@ -146,6 +146,7 @@ void Consumer::removePartitions(const std::vector<TopicPartition>& removed) {
     if (it == partitions_.end()) continue;
     if (it->second.fetching) fetcher_->cancel(*it->second.fetching);
     clearBuffer(it->second);
+    buffered_bytes_ -= it->second.decoding_bytes;
     partitions_.erase(it);
   }
   fetchMore();
@@ -390,23 +391,31 @@ Consumer::Decoded Consumer::decodeFetched(FetchedPartition fetched, IsolationLev
 
 void Consumer::decode(const TopicPartition& partition, PartitionState& state,
                       FetchedPartition fetched) {
-  state.decoding = true;
+  const uint64_t decode = ++decodes_;
+  state.decoding = decode;
+  state.decoding_bytes = fetched.records.data.size();
+  buffered_bytes_ += state.decoding_bytes;
   asio::post(strand_.get_inner_executor(),
-             [weak = weak_from_this(), strand = strand_, partition, generation = state.generation,
-              fetched = std::move(fetched), isolation = config_.isolation,
-              verify_crc = config_.check_crcs]() mutable {
-               asio::post(strand, [weak, partition, generation,
+             [weak = weak_from_this(), strand = strand_, partition, decode,
+              generation = state.generation, fetched = std::move(fetched),
+              isolation = config_.isolation, verify_crc = config_.check_crcs]() mutable {
+               asio::post(strand, [weak, partition, decode, generation,
                                    decoded = decodeFetched(std::move(fetched), isolation,
                                                            verify_crc)]() mutable {
-                 if (auto self = weak.lock()) self->onDecoded(partition, generation, decoded);
+                 if (auto self = weak.lock()) {
+                   self->onDecoded(partition, decode, generation, decoded);
+                 }
                });
              });
 }
 
-void Consumer::onDecoded(const TopicPartition& partition, uint64_t generation, Decoded& decoded) {
+void Consumer::onDecoded(const TopicPartition& partition, uint64_t decode, uint64_t generation,
+                         Decoded& decoded) {
   PartitionState* state = find(partition);
-  if (!state) return;
-  state->decoding = false;
+  if (!state || state->decoding != decode) return;  // removed (and maybe added again) meanwhile
+  state->decoding.reset();
+  buffered_bytes_ -= state->decoding_bytes;
+  state->decoding_bytes = 0;
   if (closing_) return;
   if (state->generation == generation) {
     bufferRecords(partition, *state, decoded);

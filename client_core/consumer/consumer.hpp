@@ -165,7 +165,10 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
     bool backing_off = false;     // failed; the retry timer starts or fetches it again
     int64_t high_watermark = -1;  // (the last stable offset under read_committed) last seen
     std::optional<Fetcher::Ticket> fetching;
-    bool decoding = false;                    // fetched records are being decoded off the strand
+    // Fetched records being decoded off the strand: which decode, and the fetched bytes, counted
+    // in buffered_bytes_ until it is done.
+    std::optional<uint64_t> decoding;
+    size_t decoding_bytes = 0;
     ErrorCode last_error = ErrorCode::kNone;  // reported once until it changes
     std::deque<BufferedBatch> buffered;
     size_t buffered_bytes = 0;
@@ -210,7 +213,8 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   // Decodes `fetched` on the strand's inner executor, then goes on in onDecoded.
   void decode(const TopicPartition& partition, PartitionState& state, FetchedPartition fetched);
   // Buffers what was decoded, unless a seek or stop made it stale meanwhile.
-  void onDecoded(const TopicPartition& partition, uint64_t generation, Decoded& decoded);
+  void onDecoded(const TopicPartition& partition, uint64_t decode, uint64_t generation,
+                 Decoded& decoded);
   void bufferRecords(const TopicPartition& partition, PartitionState& state, Decoded& decoded);
   void reportEndIfCaughtUp(const TopicPartition& partition, PartitionState& state);
   void reportLag(const TopicPartition& partition, const PartitionState& state);
@@ -239,6 +243,7 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
 
   Partitions partitions_;
   size_t buffered_bytes_ = 0;
+  uint64_t decodes_ = 0;     // decodes started, to tell their answers apart
   size_t next_take_ = 0;     // which partition take() starts with, for fairness
   bool starved_ = false;     // take() came back empty; tell the listener of new records
   bool subscribed_ = false;  // a group member, rather than assign()ed
