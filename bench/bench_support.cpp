@@ -248,7 +248,8 @@ std::string today() {
 
 }  // namespace
 
-std::optional<Options> parseOptions(int argc, char** argv) {
+std::optional<Options> parseOptions(int argc, char** argv,
+                                    std::span<const std::string_view> more_clients) {
   Options options;
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
@@ -269,7 +270,8 @@ std::optional<Options> parseOptions(int argc, char** argv) {
       options.clients = splitList(value);
       for (const auto& name : options.clients) {
         if (std::find(std::begin(kAllClients), std::end(kAllClients), name) ==
-            std::end(kAllClients)) {
+                std::end(kAllClients) &&
+            std::find(more_clients.begin(), more_clients.end(), name) == more_clients.end()) {
           throw UsageError{"--clients: no client is called '" + name + "'"};
         }
       }

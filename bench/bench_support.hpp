@@ -170,6 +170,8 @@ class ConsumeClient {
  public:
   virtual ~ConsumeClient() = default;
   virtual std::string_view name() const = 0;
+  // Untimed work before run(spec), outside its CPU time.
+  virtual void prepareRun(const ConsumeSpec& /*spec*/) {}
   virtual RunResult run(const ConsumeSpec& spec) = 0;
 };
 
@@ -253,7 +255,10 @@ T parseNumber(std::string_view flag, std::string_view text, T min, T max) {
 }
 
 // Throws UsageError; nullopt for --help.
-std::optional<Options> parseOptions(int argc, char** argv);
+// `more_clients`: clients a program offers beside kAllClients, run only when --clients names
+// them.
+std::optional<Options> parseOptions(int argc, char** argv,
+                                    std::span<const std::string_view> more_clients = {});
 
 // The four workloads (1M × 100 B and 200k × 1 KiB, each uncompressed and with lz4), scaled by
 // --records-scale and picked by --only.

@@ -4,6 +4,8 @@
 //   client_core  our kafka::producer::Producer or kafka::consumer::Consumer, called directly
 //   sidecar      the daemon in this process, driven over gRPC: ProduceStream, or
 //                Consumer.Subscribe
+//   grpc_only    (consume_bench, when named) the sidecar's client against a bare gRPC server
+//                that streams the records from memory: what the transport alone allows
 //
 // The producers all have the same settings: acks=all, idempotence, linger 5 ms, batches of up to
 // 1,000,000 bytes, 64 MiB of buffered records, a 120 s delivery timeout, the workload's
@@ -43,6 +45,9 @@ std::unique_ptr<ConsumeClient> makeLibrdkafkaConsumer(std::string bootstraps,
 std::unique_ptr<ConsumeClient> makeClientCoreConsumer(std::string bootstraps, unsigned io_threads,
                                                       std::chrono::milliseconds fetch_wait);
 std::unique_ptr<ConsumeClient> makeSidecarConsumer(std::string bootstraps, unsigned io_threads);
+// The sidecar's client against a bare gRPC server that streams each run's records from memory,
+// encoded as the daemon encodes them (prepareRun() encodes them): the transport's ceiling.
+std::unique_ptr<ConsumeClient> makeGrpcOnlyConsumer();
 
 // Writes spec.workload to spec.topic with our producer (for consume_bench), record i to
 // partition i % partitions, in batches of up to `batch_bytes` that are given time to fill.

@@ -30,7 +30,12 @@ per second), each client's ratio to librdkafka, and the CPU time per record of t
 the mock's thread; then the same from 10 % to 90 % of the records, and the time to the first.
   --fetch-wait-ms N   fetch.wait.max.ms of librdkafka and client_core (default 500, both
                       clients' default; the daemon has no such setting and keeps 500)
+  --clients grpc_only adds a bare gRPC server streaming the same records, encoded as the
+                      daemon encodes them, from memory to the sidecar's client: what the
+                      transport alone allows (run only when named)
 )";
+
+constexpr std::string_view kMoreClients[] = {"grpc_only"};
 
 // fetch.wait.max.ms unless --fetch-wait-ms says otherwise: both clients' default. The mock, like
 // a broker that gets no new data, holds a Fetch that finds nothing for the whole wait, so a
@@ -46,6 +51,7 @@ std::unique_ptr<ConsumeClient> makeClient(std::string_view name, const std::stri
                                           unsigned threads, std::chrono::milliseconds fetch_wait) {
   if (name == "librdkafka") return makeLibrdkafkaConsumer(bootstraps, fetch_wait);
   if (name == "client_core") return makeClientCoreConsumer(bootstraps, threads, fetch_wait);
+  if (name == "grpc_only") return makeGrpcOnlyConsumer();
   return makeSidecarConsumer(bootstraps, threads);
 }
 
@@ -101,11 +107,10 @@ int runBenchmark(const Options& options, std::chrono::milliseconds fetch_wait) {
       for (size_t c = 0; c < clients.size(); ++c) {
         const std::string group = "consume-bench-" + std::string(clients[c]->name()) + "-" +
                                   workload.name + "-" + std::to_string(rep);
+        const ConsumeSpec spec{workload, topic, options.partitions, group};
+        clients[c]->prepareRun(spec);
         all_ok &= measureRun(
-            cpu, workload, rep, clients[c]->name(),
-            [&] {
-              return clients[c]->run({workload, topic, options.partitions, group});
-            },
+            cpu, workload, rep, clients[c]->name(), [&] { return clients[c]->run(spec); },
             samples[w][c]);
       }
     }
@@ -128,7 +133,7 @@ int main(int argc, char** argv) {
   try {
     std::vector<char*> args(argv, argv + argc);
     fetch_wait = takeFetchWait(args);
-    options = parseOptions(static_cast<int>(args.size()), args.data());
+    options = parseOptions(static_cast<int>(args.size()), args.data(), kMoreClients);
   } catch (const UsageError& e) {
     std::cerr << "consume_bench: " << e.message << "\n" << kUsage << kOptionsHelp;
     return 2;
