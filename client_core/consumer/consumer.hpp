@@ -21,10 +21,11 @@
 // Owned by shared_ptr (create()). The consumer, its group membership and its listener share one
 // strand (strand()); public methods must be called on it, and listener calls and completions
 // run on it. Only the decoding of fetched records (decompression, CRCs) leaves it, for the
-// strand's inner executor, so that one consumer's partitions decode on every I/O thread. Some run
-// inside the call that caused them, so a listener must not assume it is called from an empty stack:
-// take() may call onEndOfPartition(), resume() may call onRecordsAvailable(), and seek() calls
-// `done` before returning for an offset target or a partition that is not assigned.
+// strand's inner executor, so that one consumer's partitions decode on every I/O thread. Some
+// listener calls and completions run inside the call that caused them, so a listener must not
+// assume it is called from an empty stack: take() may call onEndOfPartition(), resume() may call
+// onRecordsAvailable(), and seek() calls `done` before returning for an offset target or a
+// partition that is not assigned.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
