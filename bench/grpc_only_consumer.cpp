@@ -1,7 +1,7 @@
 // grpc_only: what the sidecar's transport alone allows. A bare gRPC server in this process
 // answers Consumer.Subscribe with the workload's records, encoded beforehand exactly as the
 // daemon encodes them (server/encoded_record.hpp) in responses of up to 1 MiB of one partition
-// each, as large as the daemon's, and reads the acks without applying them. Its client is the
+// each (the daemon's largest), and reads the acks without applying them. Its client is the
 // sidecar's: the same synchronous reader that acks every response. No Kafka is involved: no
 // fetching, decoding, session bookkeeping or commit, and the mock's thread stays idle, so the
 // rate is an upper bound for the sidecar on this machine, not a figure the daemon could reach.
@@ -13,7 +13,9 @@
 
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "bench/clients.hpp"
 #include "bench/subscribe_reader.hpp"
@@ -40,7 +42,7 @@ Responses encodeWorkload(const Workload& workload, const std::string& topic, int
     pending[p].clear();
     pending_bytes[p] = 0;
   };
-  // A one-record batch header is enough: encodeRecord reads the timestamp type from it.
+  // A default batch: encodeRecord reads only its timestamp type (create time) from it.
   record::RecordBatch batch;
   for (size_t i = 0; i < workload.records; ++i) {
     const size_t p = i % pending.size();
